@@ -1,0 +1,87 @@
+//! `playschool`: serves the LM-Playschool site and runs its admin commands.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use playschool::server::{config::Config, db, import, site};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "playschool", version, about = "The LM-Playschool challenge platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (the default). Reads DATABASE_URL and LEPTOS_SITE_ADDR.
+    Serve,
+    /// Upsert the rows of a markdown leaderboard table (as in the challenge README) into the dev phase.
+    ///
+    /// Rows are matched by submission name; `tba` scores are stored as missing.
+    /// Every row is checked first: a file with a bad row imports nothing.
+    ImportTable {
+        /// The markdown file holding the table.
+        file: PathBuf,
+    },
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    match command {
+        Command::Serve => {
+            let db = db::open(&config.database_url).await?;
+            site::serve(&config, db).await
+        }
+        Command::ImportTable { file } => {
+            let markdown = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let markdown = String::from_utf8(markdown)
+                .map_err(|e| anyhow::anyhow!("{} is not UTF-8 text (byte {})", file.display(), e.utf8_error().valid_up_to()))?;
+            let db = db::open(&config.database_url).await?;
+            match import::import_table(&db, &markdown).await {
+                Ok(report) => {
+                    println!(
+                        "imported {} rows into the dev phase ({} new, {} updated)",
+                        report.added + report.updated,
+                        report.added,
+                        report.updated
+                    );
+                    Ok(())
+                }
+                Err(import::ImportError::Rows(errors)) => {
+                    for error in &errors {
+                        eprintln!("{}:{}: {}", file.display(), error.line, error.message);
+                    }
+                    anyhow::bail!("nothing was imported: fix the rows above and run again")
+                }
+                Err(other) => Err(other.into()),
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "playschool=info,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `/submissions/:id`: everything stored about one entry.
+
+use crate::model::{format_score, SubmissionDetail};
+use crate::pages::not_found::NotFound;
+use crate::pages::scores::{LoadError, ScoreCell};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[server]
+pub async fn get_submission(id: i64) -> Result<Option<SubmissionDetail>, ServerFnError> {
+    use crate::server::{board, AppState};
+    let state = expect_context::<AppState>();
+    board::load_submission(&state.db, id).await.map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[component]
+pub fn SubmissionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let detail = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_submission(id).await,
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the submission…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(detail)) => view! { <Submission detail/> }.into_any(),
+                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Err(error) => view! { <LoadError message=error.to_string()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Submission(detail: SubmissionDetail) -> impl IntoView {
+    let row = detail.row;
+    let standing = match (row.rank, row.unranked_reason) {
+        (Some(rank), _) => format!("Rank {rank} on the {} leaderboard", detail.phase.as_str()),
+        (None, Some(reason)) => format!("Unranked on the {} leaderboard: {reason}", detail.phase.as_str()),
+        (None, None) => "Unranked".to_string(),
+    };
+    let games = (!detail.game_scores.is_empty()).then(|| {
+        view! {
+            <h2>"Per game"</h2>
+            <table class="games">
+                <thead><tr><th>"Suite"</th><th>"Game"</th><th>"% played"</th><th>"Quality"</th></tr></thead>
+                <tbody>
+                    {detail.game_scores.into_iter().map(|g| view! {
+                        <tr>
+                            <td>{g.suite}</td>
+                            <td>{g.game}</td>
+                            <td>{format_score(g.played)}</td>
+                            <td>{format_score(g.quality)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+    });
+    view! {
+        <Title text=format!("{} · LM-Playschool", row.name)/>
+        <article class="submission">
+            <h1>
+                {row.name.clone()}
+                {row.is_baseline.then(|| view! { <span class="badge">"baseline"</span> })}
+            </h1>
+            <p class="standing">{standing}</p>
+            <dl class="fields">
+                <dt>"Team"</dt><dd>{row.team}</dd>
+                <dt>"Date"</dt><dd>{row.submitted_on}</dd>
+                <dt>"clemscore"</dt><dd><ScoreCell score=row.clemscore delta=row.clemscore_delta/></dd>
+                <dt>"statscore"</dt><dd><ScoreCell score=row.statscore delta=row.statscore_delta/></dd>
+                {row.average_played.map(|played| view! { <dt>"Average % played"</dt><dd>{format!("{played:.2}")}</dd> })}
+                {row.average_quality.map(|quality| view! { <dt>"Average quality"</dt><dd>{format!("{quality:.2}")}</dd> })}
+                <dt>"Repository"</dt>
+                <dd>
+                    {match row.repository_url {
+                        Some(url) => view! { <a href=url.clone() rel="noopener">{url.clone()}</a> }.into_any(),
+                        None => view! { "not given" }.into_any(),
+                    }}
+                </dd>
+            </dl>
+            <h2>"Description"</h2>
+            <div class="description" inner_html=row.description_html></div>
+            {games}
+            <p><a href="/">"Back to the dev leaderboard"</a></p>
+        </article>
+    }
+}
