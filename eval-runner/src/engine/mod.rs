@@ -1,0 +1,278 @@
+//! The engine: one thread owns the model and serves many independent chat
+//! requests together. Callers hold a cheap `Engine` handle, send a request and
+//! await its reply. Each step packs the prompts of newly admitted sequences and
+//! the last token of every running one into one forward pass; sequences join
+//! and leave between steps. A KV-cache budget bounds memory: requests wait in
+//! the queue until their tokens fit.
+
+pub mod model;
+
+use crate::tokenizer::TextTokenizer;
+use candle_core::Tensor;
+use candle_transformers::generation::{LogitsProcessor, Sampling};
+use model::{Llama, Segment, SequenceCache};
+use std::collections::VecDeque;
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerationParams {
+    /// Most tokens to generate (`playpen eval` uses 300).
+    pub max_tokens: usize,
+    /// 0 means greedy, as the challenge evaluates.
+    pub temperature: f64,
+    pub top_p: Option<f64>,
+    pub seed: u64,
+    /// Generation ends when the completion contains one of these; it is cut before it.
+    pub stop: Vec<String>,
+}
+
+impl Default for GenerationParams {
+    fn default() -> Self {
+        Self { max_tokens: 300, temperature: 0.0, top_p: None, seed: 42, stop: Vec::new() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    EndOfTurn,
+    StopString,
+    Length,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generation {
+    pub completion_ids: Vec<u32>,
+    pub completion: String,
+    pub finish: FinishReason,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the prompt and max_tokens need {needed} tokens of KV cache, more than the budget of {budget}")]
+    TooLong { needed: usize, budget: usize },
+    #[error("the prompt is empty")]
+    EmptyPrompt,
+    #[error("inference failed: {0}")]
+    Inference(String),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    /// Tokens of KV cache all running sequences may reserve together (prompt + max_tokens each).
+    pub kv_budget_tokens: usize,
+    /// Most sequences in one step.
+    pub max_batch: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { kv_budget_tokens: 64 * 1024, max_batch: 64 }
+    }
+}
+
+struct Job {
+    prompt_ids: Vec<u32>,
+    params: GenerationParams,
+    reply: oneshot::Sender<Result<Generation, EngineError>>,
+}
+
+/// A handle to the engine thread; clone it freely.
+#[derive(Clone)]
+pub struct Engine {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl Engine {
+    /// Moves the model into its own thread and returns the handle to it.
+    pub fn spawn(model: Llama, tokenizer: TextTokenizer, config: EngineConfig) -> Self {
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("engine".into())
+            .spawn(move || Scheduler::new(model, tokenizer, config).run(receiver))
+            .expect("spawn the engine thread");
+        Self { jobs }
+    }
+
+    fn submit(&self, prompt_ids: Vec<u32>, params: GenerationParams) -> oneshot::Receiver<Result<Generation, EngineError>> {
+        let (reply, receiver) = oneshot::channel();
+        // A send error means the engine thread is gone; the dropped reply reports it.
+        let _ = self.jobs.send(Job { prompt_ids, params, reply });
+        receiver
+    }
+
+    pub async fn generate(&self, prompt_ids: Vec<u32>, params: GenerationParams) -> Result<Generation, EngineError> {
+        self.submit(prompt_ids, params).await.unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// For callers outside an async runtime (the command line).
+    pub fn generate_blocking(&self, prompt_ids: Vec<u32>, params: GenerationParams) -> Result<Generation, EngineError> {
+        self.submit(prompt_ids, params).blocking_recv().unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// Submits every request at once, so they are served together; replies in request order.
+    pub fn generate_many_blocking(
+        &self,
+        requests: Vec<(Vec<u32>, GenerationParams)>,
+    ) -> Vec<Result<Generation, EngineError>> {
+        let receivers: Vec<_> = requests.into_iter().map(|(ids, params)| self.submit(ids, params)).collect();
+        receivers.into_iter().map(|r| r.blocking_recv().unwrap_or(Err(EngineError::Stopped))).collect()
+    }
+}
+
+/// One admitted request, from prefill to its last token.
+struct Sequence {
+    job: Job,
+    cache: SequenceCache,
+    sampler: LogitsProcessor,
+    completion: Vec<u32>,
+    /// Tokens to feed in the next step: the prompt first, then each sampled token.
+    pending: Vec<u32>,
+    reserved: usize,
+}
+
+struct Scheduler {
+    model: Llama,
+    tokenizer: TextTokenizer,
+    config: EngineConfig,
+    waiting: VecDeque<Job>,
+    running: Vec<Sequence>,
+    reserved: usize,
+}
+
+fn sampling(params: &GenerationParams) -> Sampling {
+    match (params.temperature, params.top_p) {
+        (t, _) if t <= 0.0 => Sampling::ArgMax,
+        (temperature, Some(p)) => Sampling::TopP { p, temperature },
+        (temperature, None) => Sampling::All { temperature },
+    }
+}
+
+impl Scheduler {
+    fn new(model: Llama, tokenizer: TextTokenizer, config: EngineConfig) -> Self {
+        Self { model, tokenizer, config, waiting: VecDeque::new(), running: Vec::new(), reserved: 0 }
+    }
+
+    fn run(mut self, mut jobs: mpsc::UnboundedReceiver<Job>) {
+        loop {
+            if self.running.is_empty() && self.waiting.is_empty() {
+                match jobs.blocking_recv() {
+                    Some(job) => self.waiting.push_back(job),
+                    None => return,
+                }
+            }
+            while let Ok(job) = jobs.try_recv() {
+                self.waiting.push_back(job);
+            }
+            self.admit();
+            // A caller that stopped waiting has cancelled: free its slot.
+            self.running.retain(|s| !s.job.reply.is_closed());
+            self.release_reservations();
+            if !self.running.is_empty() {
+                self.step();
+            }
+        }
+    }
+
+    fn release_reservations(&mut self) {
+        self.reserved = self.running.iter().map(|s| s.reserved).sum();
+    }
+
+    fn admit(&mut self) {
+        while let Some(job) = self.waiting.front() {
+            let needed = job.prompt_ids.len() + job.params.max_tokens;
+            let rejection = if job.prompt_ids.is_empty() {
+                Some(EngineError::EmptyPrompt)
+            } else if needed > self.config.kv_budget_tokens || needed > self.model.config.max_positions {
+                Some(EngineError::TooLong { needed, budget: self.config.kv_budget_tokens.min(self.model.config.max_positions) })
+            } else {
+                None
+            };
+            if let Some(error) = rejection {
+                let job = self.waiting.pop_front().expect("front exists");
+                let _ = job.reply.send(Err(error));
+                continue;
+            }
+            if self.reserved + needed > self.config.kv_budget_tokens || self.running.len() >= self.config.max_batch {
+                return;
+            }
+            let job = self.waiting.pop_front().expect("front exists");
+            self.reserved += needed;
+            self.running.push(Sequence {
+                cache: self.model.new_cache(),
+                sampler: LogitsProcessor::from_sampling(job.params.seed, sampling(&job.params)),
+                completion: Vec::new(),
+                pending: job.prompt_ids.clone(),
+                reserved: needed,
+                job,
+            });
+        }
+    }
+
+    fn step(&mut self) {
+        let mut segments: Vec<Segment<'_>> = self
+            .running
+            .iter_mut()
+            .map(|s| Segment { tokens: &s.pending, cache: &mut s.cache })
+            .collect();
+        let logits = match self.model.forward(&mut segments) {
+            Ok(logits) => logits,
+            Err(error) => {
+                for sequence in self.running.drain(..) {
+                    let _ = sequence.job.reply.send(Err(EngineError::Inference(error.to_string())));
+                }
+                self.reserved = 0;
+                return;
+            }
+        };
+        let mut finished = Vec::new();
+        for (row, sequence) in self.running.iter_mut().enumerate() {
+            match advance(&self.tokenizer, sequence, &logits, row) {
+                Ok(None) => {}
+                Ok(Some(generation)) => finished.push((row, Ok(generation))),
+                Err(error) => finished.push((row, Err(error))),
+            }
+        }
+        for (row, result) in finished.into_iter().rev() {
+            let sequence = self.running.swap_remove(row);
+            self.reserved -= sequence.reserved;
+            let _ = sequence.job.reply.send(result);
+        }
+    }
+}
+
+/// Samples the next token of one sequence; returns its generation once it is done.
+fn advance(tokenizer: &TextTokenizer, sequence: &mut Sequence, logits: &Tensor, row: usize) -> Result<Option<Generation>, EngineError> {
+    let inference = |e: candle_core::Error| EngineError::Inference(e.to_string());
+    let token = sequence.sampler.sample(&logits.get(row).map_err(inference)?).map_err(inference)?;
+    sequence.pending = vec![token];
+    let params = &sequence.job.params;
+    if tokenizer.stop_ids.contains(&token) {
+        return finish(tokenizer, sequence, FinishReason::EndOfTurn).map(Some);
+    }
+    sequence.completion.push(token);
+    if !params.stop.is_empty() {
+        let text = tokenizer.decode(&sequence.completion).map_err(EngineError::Inference)?;
+        if let Some(cut) = params.stop.iter().filter_map(|stop| text.find(stop.as_str())).min() {
+            return Ok(Some(Generation {
+                completion_ids: sequence.completion.clone(),
+                completion: text[..cut].to_string(),
+                finish: FinishReason::StopString,
+            }));
+        }
+    }
+    if sequence.completion.len() >= params.max_tokens {
+        return finish(tokenizer, sequence, FinishReason::Length).map(Some);
+    }
+    Ok(None)
+}
+
+fn finish(tokenizer: &TextTokenizer, sequence: &Sequence, finish: FinishReason) -> Result<Generation, EngineError> {
+    Ok(Generation {
+        completion_ids: sequence.completion.clone(),
+        completion: tokenizer.decode(&sequence.completion).map_err(EngineError::Inference)?,
+        finish,
+    })
+}

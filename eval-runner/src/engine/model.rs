@@ -1,0 +1,308 @@
+//! A Llama-family decoder as plain structs. Weights may be quantized (GGUF) or
+//! dense (safetensors); both go through `QMatMul`. The forward pass takes many
+//! sequences at once, packed token after token: the matrix products run once
+//! over every token of the step, attention runs per sequence against its own cache.
+
+use candle_core::quantized::QMatMul;
+use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_nn::kv_cache::KvCache;
+
+/// The shape of a Llama model, whatever file it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    pub hidden_size: usize,
+    pub intermediate_size: usize,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub num_kv_heads: usize,
+    pub head_dim: usize,
+    pub vocab_size: usize,
+    pub rms_norm_eps: f64,
+    pub rope_theta: f32,
+    /// Llama 3.1's long-context frequency scaling, when the model uses it.
+    pub rope_scaling: Option<Llama3RopeScaling>,
+    /// GGUF files store q/k rows permuted for interleaved rotary embeddings.
+    pub rope_interleaved: bool,
+    pub max_positions: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Llama3RopeScaling {
+    pub factor: f32,
+    pub low_freq_factor: f32,
+    pub high_freq_factor: f32,
+    pub original_max_positions: usize,
+}
+
+/// The rotary frequencies, with Llama 3.1's scaling applied when configured.
+fn inverse_frequencies(config: &ModelConfig) -> Vec<f32> {
+    let dim = config.head_dim;
+    (0..dim)
+        .step_by(2)
+        .map(|i| 1.0 / config.rope_theta.powf(i as f32 / dim as f32))
+        .map(|freq| match &config.rope_scaling {
+            None => freq,
+            Some(s) => {
+                let low_freq_wavelen = s.original_max_positions as f32 / s.low_freq_factor;
+                let high_freq_wavelen = s.original_max_positions as f32 / s.high_freq_factor;
+                let wavelen = 2.0 * std::f32::consts::PI / freq;
+                if wavelen < high_freq_wavelen {
+                    freq
+                } else if wavelen > low_freq_wavelen {
+                    freq / s.factor
+                } else {
+                    let smooth = (s.original_max_positions as f32 / wavelen - s.low_freq_factor)
+                        / (s.high_freq_factor - s.low_freq_factor);
+                    (1.0 - smooth) * freq / s.factor + smooth * freq
+                }
+            }
+        })
+        .collect()
+}
+
+/// Precomputed rotary tables, one row per position.
+struct Rotary {
+    cos: Tensor,
+    sin: Tensor,
+    interleaved: bool,
+}
+
+impl Rotary {
+    fn new(config: &ModelConfig, dtype: DType, device: &Device) -> Result<Self> {
+        let inv_freq = inverse_frequencies(config);
+        let inv_freq = Tensor::from_vec(inv_freq.clone(), (1, inv_freq.len()), device)?;
+        let positions = Tensor::arange(0u32, config.max_positions as u32, device)?
+            .to_dtype(DType::F32)?
+            .reshape((config.max_positions, 1))?;
+        let angles = positions.matmul(&inv_freq)?;
+        Ok(Self { cos: angles.cos()?.to_dtype(dtype)?, sin: angles.sin()?.to_dtype(dtype)?, interleaved: config.rope_interleaved })
+    }
+
+    /// Rotates `x` of shape (1, heads, tokens, head_dim) by each token's own position.
+    fn apply(&self, x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+        if self.interleaved {
+            candle_nn::rotary_emb::rope_i(x, cos, sin)
+        } else {
+            candle_nn::rotary_emb::rope(x, cos, sin)
+        }
+    }
+}
+
+pub struct RmsNorm {
+    weight: Tensor,
+    eps: f64,
+}
+
+impl RmsNorm {
+    pub fn new(weight: Tensor, eps: f64) -> Self {
+        Self { weight, eps }
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        candle_nn::ops::rms_norm(x, &self.weight, self.eps as f32)
+    }
+}
+
+pub struct Layer {
+    pub attention_norm: RmsNorm,
+    pub q: QMatMul,
+    pub k: QMatMul,
+    pub v: QMatMul,
+    pub o: QMatMul,
+    pub ffn_norm: RmsNorm,
+    pub gate: QMatMul,
+    pub up: QMatMul,
+    pub down: QMatMul,
+}
+
+pub struct Llama {
+    pub config: ModelConfig,
+    /// Embedding rows in the compute dtype, looked up by token id.
+    embeddings: Tensor,
+    layers: Vec<Layer>,
+    norm: RmsNorm,
+    lm_head: QMatMul,
+    rotary: Rotary,
+    dtype: DType,
+    device: Device,
+}
+
+/// One sequence's keys and values, layer by layer: one per conversation, never shared.
+pub struct SequenceCache {
+    layers: Vec<KvCache>,
+    len: usize,
+}
+
+impl SequenceCache {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The tokens one sequence adds in a step: its whole prompt, or its last sampled token.
+pub struct Segment<'a> {
+    pub tokens: &'a [u32],
+    pub cache: &'a mut SequenceCache,
+}
+
+/// Growth step of the per-sequence caches, in tokens.
+const CACHE_CHUNK: usize = 512;
+
+impl Llama {
+    pub fn new(
+        config: ModelConfig,
+        embeddings: Tensor,
+        layers: Vec<Layer>,
+        norm: RmsNorm,
+        lm_head: QMatMul,
+        dtype: DType,
+    ) -> Result<Self> {
+        let device = embeddings.device().clone();
+        let rotary = Rotary::new(&config, dtype, &device)?;
+        Ok(Self { config, embeddings: embeddings.to_dtype(dtype)?, layers, norm, lm_head, rotary, dtype, device })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    pub fn new_cache(&self) -> SequenceCache {
+        SequenceCache { layers: (0..self.config.num_layers).map(|_| KvCache::new(2, CACHE_CHUNK)).collect(), len: 0 }
+    }
+
+    /// Runs one step over every segment and returns each segment's next-token
+    /// logits, shape (segments, vocab), in F32. The caches grow by the segments' tokens.
+    pub fn forward(&self, segments: &mut [Segment<'_>]) -> Result<Tensor> {
+        let mut ids = Vec::new();
+        let mut positions = Vec::new();
+        let mut last_rows = Vec::new();
+        for segment in segments.iter() {
+            let start = segment.cache.len;
+            if start + segment.tokens.len() > self.config.max_positions {
+                candle_core::bail!(
+                    "sequence of {} tokens exceeds the model's {} positions",
+                    start + segment.tokens.len(),
+                    self.config.max_positions
+                );
+            }
+            ids.extend_from_slice(segment.tokens);
+            positions.extend((start..start + segment.tokens.len()).map(|p| p as u32));
+            last_rows.push((ids.len() - 1) as u32);
+        }
+        let total = ids.len();
+        let ids = Tensor::from_vec(ids, total, &self.device)?;
+        let positions = Tensor::from_vec(positions, total, &self.device)?;
+        let cos = self.rotary.cos.index_select(&positions, 0)?;
+        let sin = self.rotary.sin.index_select(&positions, 0)?;
+
+        let mut x = self.embeddings.index_select(&ids, 0)?.unsqueeze(0)?;
+        for (index, layer) in self.layers.iter().enumerate() {
+            let attention = self.attention(layer, index, &layer.attention_norm.forward(&x)?, &cos, &sin, segments)?;
+            x = (x + attention)?;
+            let h = layer.ffn_norm.forward(&x)?;
+            let mlp = layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
+            x = (x + mlp)?;
+        }
+        for segment in segments.iter_mut() {
+            segment.cache.len += segment.tokens.len();
+        }
+        let last_rows = Tensor::from_vec(last_rows, segments.len(), &self.device)?;
+        let last = x.squeeze(0)?.index_select(&last_rows, 0)?;
+        self.lm_head.forward(&self.norm.forward(&last)?)?.to_dtype(DType::F32)
+    }
+
+    fn attention(
+        &self,
+        layer: &Layer,
+        index: usize,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        segments: &mut [Segment<'_>],
+    ) -> Result<Tensor> {
+        let c = &self.config;
+        let total = x.dim(1)?;
+        let heads = |t: Tensor, n: usize| -> Result<Tensor> {
+            t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
+        };
+        let q = self.rotary.apply(&heads(layer.q.forward(x)?, c.num_heads)?, cos, sin)?;
+        let k = self.rotary.apply(&heads(layer.k.forward(x)?, c.num_kv_heads)?, cos, sin)?;
+        let v = heads(layer.v.forward(x)?, c.num_kv_heads)?;
+
+        let scale = 1.0 / (c.head_dim as f64).sqrt();
+        let mut outputs = Vec::with_capacity(segments.len());
+        let mut offset = 0;
+        for segment in segments.iter_mut() {
+            let len = segment.tokens.len();
+            let past = segment.cache.len;
+            let q = q.narrow(2, offset, len)?;
+            let (k, v) = segment.cache.layers[index]
+                .append(&k.narrow(2, offset, len)?.contiguous()?, &v.narrow(2, offset, len)?.contiguous()?)?;
+            let k = candle_transformers::utils::repeat_kv(k, c.num_heads / c.num_kv_heads)?.contiguous()?;
+            let v = candle_transformers::utils::repeat_kv(v, c.num_heads / c.num_kv_heads)?.contiguous()?;
+            let mut scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(DType::F32)?;
+            if len > 1 {
+                scores = scores.broadcast_add(&causal_mask(len, past, &self.device)?)?;
+            }
+            let weights = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
+            let out = weights.matmul(&v)?; // (1, heads, len, head_dim)
+            outputs.push(out.transpose(1, 2)?.reshape((1, len, c.num_heads * c.head_dim))?);
+            offset += len;
+        }
+        layer.o.forward(&Tensor::cat(&outputs, 1)?)
+    }
+}
+
+/// Mask for `len` new tokens after `past` cached ones: token i sees positions up to past + i.
+fn causal_mask(len: usize, past: usize, device: &Device) -> Result<Tensor> {
+    let mask: Vec<f32> = (0..len)
+        .flat_map(|i| (0..past + len).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(mask, (len, past + len), device)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causal_mask_lets_each_token_see_the_past_and_itself() {
+        let mask = causal_mask(2, 1, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(mask, vec![vec![0.0, 0.0, f32::NEG_INFINITY], vec![0.0, 0.0, 0.0]]);
+    }
+
+    #[test]
+    fn llama3_scaling_keeps_high_frequencies_and_divides_low_ones() {
+        let config = ModelConfig {
+            hidden_size: 0,
+            intermediate_size: 0,
+            num_layers: 0,
+            num_heads: 1,
+            num_kv_heads: 1,
+            head_dim: 128,
+            vocab_size: 0,
+            rms_norm_eps: 1e-5,
+            rope_theta: 500_000.0,
+            rope_scaling: Some(Llama3RopeScaling {
+                factor: 8.0,
+                low_freq_factor: 1.0,
+                high_freq_factor: 4.0,
+                original_max_positions: 8192,
+            }),
+            rope_interleaved: false,
+            max_positions: 16,
+        };
+        let scaled = inverse_frequencies(&config);
+        let plain = inverse_frequencies(&ModelConfig { rope_scaling: None, ..config });
+        assert_eq!(scaled[0], plain[0]);
+        assert!((scaled[63] - plain[63] / 8.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,178 @@
+//! `eval-runner`: generate, tokenize and benchmark with a Llama-family model.
+
+use anyhow::{bail, Context};
+use candle_core::{DType, Device};
+use clap::{Parser, Subcommand, ValueEnum};
+use eval_runner::bench::{self, BenchConfig};
+use eval_runner::chat::{ChatTemplate, Message};
+use eval_runner::engine::{Engine, EngineConfig, GenerationParams};
+use eval_runner::load::{self, LoadedModel};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "eval-runner", version, about = "Runs LM-Playschool agents: inference, games, benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DeviceChoice {
+    Cpu,
+    Cuda,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DTypeChoice {
+    F32,
+    Bf16,
+    F16,
+}
+
+#[derive(clap::Args)]
+struct ModelArgs {
+    /// A .gguf file, a Hugging Face model folder, or `default` for the embedded SmolLM2-135M-Instruct.
+    #[arg(long)]
+    model: String,
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+    /// Compute dtype; defaults to f32 on CPU and bf16 on CUDA.
+    #[arg(long, value_enum)]
+    dtype: Option<DTypeChoice>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a reply to a prompt or a chat, rendered with the model's chat template.
+    Generate {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// A single user message.
+        #[arg(long, conflicts_with = "chat", required_unless_present = "chat")]
+        prompt: Option<String>,
+        /// A JSON file holding a list of {"role", "content"} messages.
+        #[arg(long)]
+        chat: Option<PathBuf>,
+        #[arg(long, default_value_t = 300)]
+        max_tokens: usize,
+        /// 0 is greedy decoding.
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        #[arg(long)]
+        top_p: Option<f64>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Stop when the completion contains this text (repeatable).
+        #[arg(long)]
+        stop: Vec<String>,
+        /// Print {"prompt", "prompt_ids", "completion_ids", "completion"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the token ids of TEXT as a JSON list (special tokens parsed, no BOS added).
+    Tokenize {
+        #[command(flatten)]
+        model: ModelArgs,
+        text: String,
+    },
+    /// Measure prefill and decode throughput.
+    Bench {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, default_value_t = 128)]
+        prompt_len: usize,
+        #[arg(long, default_value_t = 64)]
+        gen_len: usize,
+        /// Batch sizes to measure (repeatable).
+        #[arg(long, default_values_t = [1])]
+        batch: Vec<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn open(args: &ModelArgs) -> anyhow::Result<(LoadedModel, Device)> {
+    let device = match args.device {
+        DeviceChoice::Cpu => Device::Cpu,
+        DeviceChoice::Cuda => Device::new_cuda(0).context("cannot open the CUDA device (built without --features cuda?)")?,
+    };
+    let dtype = match (args.dtype, &device) {
+        (Some(DTypeChoice::F32), _) | (None, Device::Cpu) => DType::F32,
+        (Some(DTypeChoice::Bf16), _) | (None, _) => DType::BF16,
+        (Some(DTypeChoice::F16), _) => DType::F16,
+    };
+    let path = load::resolve_model_path(&args.model)?;
+    Ok((load::load(&path, &device, dtype)?, device))
+}
+
+fn read_chat(path: &PathBuf) -> anyhow::Result<Vec<Message>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let messages: Vec<Message> = serde_json::from_str(&text).with_context(|| {
+        format!("{}: expected a JSON list of {{\"role\", \"content\"}} messages", path.display())
+    })?;
+    if messages.is_empty() {
+        bail!("{}: the chat has no messages", path.display());
+    }
+    Ok(messages)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Generate { model, prompt, chat, max_tokens, temperature, top_p, seed, stop, json } => {
+            let messages = match (prompt, chat) {
+                (Some(prompt), _) => vec![Message::new("user", &prompt)],
+                (None, Some(path)) => read_chat(&path)?,
+                (None, None) => bail!("give --prompt or --chat"),
+            };
+            let (LoadedModel { model, tokenizer }, _) = open(&model)?;
+            let template = tokenizer.chat_template.as_deref().context("the model has no chat template")?;
+            let prompt = ChatTemplate::new(template)
+                .and_then(|t| t.render(&messages, true, tokenizer.bos_token.as_deref(), tokenizer.eos_token.as_deref()))
+                .map_err(anyhow::Error::msg)?;
+            let prompt_ids = tokenizer.encode(&prompt).map_err(anyhow::Error::msg)?;
+            let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+            let params = GenerationParams { max_tokens, temperature, top_p, seed, stop };
+            let generation = engine.generate_blocking(prompt_ids.clone(), params)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "prompt": prompt,
+                        "prompt_ids": prompt_ids,
+                        "completion_ids": generation.completion_ids,
+                        "completion": generation.completion,
+                        "finish": generation.finish,
+                    })
+                );
+            } else {
+                println!("{}", generation.completion);
+            }
+        }
+        Command::Tokenize { model, text } => {
+            let (LoadedModel { tokenizer, .. }, _) = open(&model)?;
+            println!("{}", serde_json::to_string(&tokenizer.encode(&text).map_err(anyhow::Error::msg)?)?);
+        }
+        Command::Bench { model, prompt_len, gen_len, batch, json } => {
+            let name = model.model.clone();
+            let (loaded, device) = open(&model)?;
+            let report = bench::run(&loaded, &device, &BenchConfig { model: name, prompt_len, gen_len, batches: batch })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
