@@ -2,7 +2,8 @@
 //! Hugging Face folder of safetensors. Every problem with the files is one
 //! clear error, never a panic.
 
-use crate::engine::model::{Layer, Llama, Llama3RopeScaling, ModelConfig, RmsNorm};
+use crate::engine::model::{Layer, Linear, Llama, Llama3RopeScaling, ModelConfig, RmsNorm};
+use crate::engine::quantized::QuantLinear;
 use crate::tokenizer::{GgufVocabulary, TextTokenizer};
 use candle_core::quantized::{gguf_file, QMatMul};
 use candle_core::{DType, Device, Tensor};
@@ -116,8 +117,15 @@ fn load_gguf(path: &Path, device: &Device, dtype: DType) -> Result<LoadedModel, 
     let dense = |file: &mut File, name: &str| -> Result<Tensor, LoadError> {
         tensor(file, name)?.dequantize(device).map_err(|e| file_error(path, format!("tensor {name}: {e}")))
     };
-    let matmul = |file: &mut File, name: &str| -> Result<QMatMul, LoadError> {
-        QMatMul::from_qtensor(tensor(file, name)?).map_err(|e| file_error(path, format!("tensor {name}: {e}")))
+    let matmul = |file: &mut File, name: &str| -> Result<Linear, LoadError> {
+        let weights = tensor(file, name)?;
+        let error = |e: candle_core::Error| file_error(path, format!("tensor {name}: {e}"));
+        if device.is_cpu() {
+            if let Some(weights) = QuantLinear::from_qtensor(&weights).map_err(error)? {
+                return Ok(Linear::Quantized(weights));
+            }
+        }
+        QMatMul::from_qtensor(weights).map(Linear::Candle).map_err(error)
     };
     let embeddings = dense(&mut file, "token_embd.weight")?;
     let mut layers = Vec::with_capacity(config.num_layers);
@@ -259,7 +267,7 @@ fn load_safetensors(dir: &Path, device: &Device, dtype: DType) -> Result<LoadedM
         weights.get(shape, name).map_err(|e| file_error(dir, format!("tensor {name}: {e}")))
     };
     let c = &config;
-    let linear = |name: &str, out: usize, inp: usize| get(name, &[out, inp]).map(QMatMul::Tensor);
+    let linear = |name: &str, out: usize, inp: usize| get(name, &[out, inp]).map(|w| Linear::Candle(QMatMul::Tensor(w)));
     let mut layers = Vec::with_capacity(c.num_layers);
     for i in 0..c.num_layers {
         let p = |part: &str| format!("model.layers.{i}.{part}.weight");
@@ -277,7 +285,7 @@ fn load_safetensors(dir: &Path, device: &Device, dtype: DType) -> Result<LoadedM
     }
     let embeddings = get("model.embed_tokens.weight", &[c.vocab_size, c.hidden_size])?;
     let lm_head = if json["tie_word_embeddings"].as_bool().unwrap_or(false) {
-        QMatMul::Tensor(embeddings.clone())
+        Linear::Candle(QMatMul::Tensor(embeddings.clone()))
     } else {
         linear("lm_head.weight", c.vocab_size, c.hidden_size)?
     };

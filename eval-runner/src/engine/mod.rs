@@ -6,6 +6,7 @@
 //! the queue until their tokens fit.
 
 pub mod model;
+pub mod quantized;
 
 use crate::tokenizer::TextTokenizer;
 use candle_core::Tensor;

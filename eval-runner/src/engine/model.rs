@@ -4,6 +4,7 @@
 //! over every token of the step, attention runs per sequence against its own cache.
 
 use candle_core::quantized::QMatMul;
+use crate::engine::quantized::QuantLinear;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
 
@@ -103,16 +104,31 @@ impl RmsNorm {
     }
 }
 
+/// A weight matrix: our llama.cpp-exact CPU kernels where they apply, candle's everywhere else.
+pub enum Linear {
+    Quantized(QuantLinear),
+    Candle(QMatMul),
+}
+
+impl Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Quantized(weights) => weights.forward(x),
+            Self::Candle(weights) => weights.forward(x),
+        }
+    }
+}
+
 pub struct Layer {
     pub attention_norm: RmsNorm,
-    pub q: QMatMul,
-    pub k: QMatMul,
-    pub v: QMatMul,
-    pub o: QMatMul,
+    pub q: Linear,
+    pub k: Linear,
+    pub v: Linear,
+    pub o: Linear,
     pub ffn_norm: RmsNorm,
-    pub gate: QMatMul,
-    pub up: QMatMul,
-    pub down: QMatMul,
+    pub gate: Linear,
+    pub up: Linear,
+    pub down: Linear,
 }
 
 pub struct Llama {
@@ -121,7 +137,7 @@ pub struct Llama {
     embeddings: Tensor,
     layers: Vec<Layer>,
     norm: RmsNorm,
-    lm_head: QMatMul,
+    lm_head: Linear,
     rotary: Rotary,
     dtype: DType,
     device: Device,
@@ -149,6 +165,10 @@ pub struct Segment<'a> {
     pub cache: &'a mut SequenceCache,
 }
 
+/// Keys and values are kept in half precision, as llama.cpp keeps them:
+/// half the memory, and the same rounding as the reference runtime.
+const KV_DTYPE: DType = DType::F16;
+
 /// Growth step of the per-sequence caches, in tokens.
 const CACHE_CHUNK: usize = 512;
 
@@ -158,7 +178,7 @@ impl Llama {
         embeddings: Tensor,
         layers: Vec<Layer>,
         norm: RmsNorm,
-        lm_head: QMatMul,
+        lm_head: Linear,
         dtype: DType,
     ) -> Result<Self> {
         let device = embeddings.device().clone();
@@ -243,16 +263,17 @@ impl Llama {
         for segment in segments.iter_mut() {
             let len = segment.tokens.len();
             let past = segment.cache.len;
-            let q = q.narrow(2, offset, len)?;
-            let (k, v) = segment.cache.layers[index]
-                .append(&k.narrow(2, offset, len)?.contiguous()?, &v.narrow(2, offset, len)?.contiguous()?)?;
+            let q = q.narrow(2, offset, len)?.to_dtype(KV_DTYPE)?.to_dtype(self.dtype)?;
+            let stored = |t: &Tensor| t.narrow(2, offset, len)?.to_dtype(KV_DTYPE)?.contiguous();
+            let (k, v) = segment.cache.layers[index].append(&stored(&k)?, &stored(&v)?)?;
+            let (k, v) = (k.to_dtype(self.dtype)?, v.to_dtype(self.dtype)?);
             let k = candle_transformers::utils::repeat_kv(k, c.num_heads / c.num_kv_heads)?.contiguous()?;
             let v = candle_transformers::utils::repeat_kv(v, c.num_heads / c.num_kv_heads)?.contiguous()?;
             let mut scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(DType::F32)?;
             if len > 1 {
                 scores = scores.broadcast_add(&causal_mask(len, past, &self.device)?)?;
             }
-            let weights = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
+            let weights = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(KV_DTYPE)?.to_dtype(self.dtype)?;
             let out = weights.matmul(&v)?; // (1, heads, len, head_dim)
             outputs.push(out.transpose(1, 2)?.reshape((1, len, c.num_heads * c.head_dim))?);
             offset += len;

@@ -1,0 +1,146 @@
+//! The engine on the embedded model, checked against llama.cpp's recorded
+//! output on the same GGUF file (`shared/reference/llamacpp/smollm2-greedy.json`).
+
+use candle_core::{DType, Device};
+use eval_runner::chat::{ChatTemplate, Message};
+use eval_runner::engine::{Engine, EngineConfig, EngineError, FinishReason, GenerationParams};
+use eval_runner::load::{self, LoadedModel};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Deserialize)]
+struct Reference {
+    tokenize: Vec<TokenizeCase>,
+    cases: Vec<ChatCase>,
+}
+
+#[derive(Deserialize)]
+struct TokenizeCase {
+    text: String,
+    ids: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+struct ChatCase {
+    messages: Vec<Message>,
+    add_generation_prompt: bool,
+    prompt: String,
+    prompt_ids: Vec<u32>,
+    max_tokens: usize,
+    completion_ids: Vec<u32>,
+}
+
+fn reference() -> Reference {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/llamacpp/smollm2-greedy.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("reference JSON")
+}
+
+fn embedded() -> LoadedModel {
+    let path = load::resolve_model_path("default").expect("run ./scripts/install-model.sh first");
+    load::load(&path, &Device::Cpu, DType::F32).expect("load the embedded model")
+}
+
+fn greedy(max_tokens: usize) -> GenerationParams {
+    GenerationParams { max_tokens, ..GenerationParams::default() }
+}
+
+#[test]
+fn tokenizer_reproduces_every_reference_id_list() {
+    let LoadedModel { tokenizer, .. } = embedded();
+    for case in reference().tokenize {
+        assert_eq!(tokenizer.encode(&case.text).unwrap(), case.ids, "{:?}", case.text);
+    }
+}
+
+#[test]
+fn chat_template_reproduces_every_reference_prompt() {
+    let LoadedModel { tokenizer, .. } = embedded();
+    let template = ChatTemplate::new(tokenizer.chat_template.as_deref().unwrap()).unwrap();
+    for case in reference().cases {
+        let prompt = template
+            .render(&case.messages, case.add_generation_prompt, tokenizer.bos_token.as_deref(), tokenizer.eos_token.as_deref())
+            .unwrap();
+        assert_eq!(prompt, case.prompt);
+        assert_eq!(tokenizer.encode(&prompt).unwrap(), case.prompt_ids);
+    }
+}
+
+#[test]
+fn greedy_decoding_agrees_with_llama_cpp_served_as_one_batch() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let cases = reference().cases;
+    let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+    let requests = cases.iter().map(|c| (c.prompt_ids.clone(), greedy(c.max_tokens))).collect();
+    let generations = engine.generate_many_blocking(requests);
+    let mut agreeing = 0;
+    for (case, generation) in cases.iter().zip(generations) {
+        let ours = generation.unwrap().completion_ids;
+        let n = case.completion_ids.len().min(32);
+        if ours.len() >= n && ours[..n] == case.completion_ids[..n] {
+            agreeing += 1;
+        } else {
+            eprintln!("differs from llama.cpp:\n ours   {:?}\n theirs {:?}", &ours[..ours.len().min(n)], &case.completion_ids[..n]);
+        }
+    }
+    assert!(agreeing >= 5, "only {agreeing} of {} cases agree on the first 32 tokens", cases.len());
+}
+
+#[test]
+fn batched_and_one_at_a_time_generation_are_identical() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let cases = reference().cases;
+    let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+    let one_at_a_time: Vec<_> =
+        cases.iter().map(|c| engine.generate_blocking(c.prompt_ids.clone(), greedy(24)).unwrap()).collect();
+    let batched: Vec<_> = engine
+        .generate_many_blocking(cases.iter().map(|c| (c.prompt_ids.clone(), greedy(24))).collect())
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(batched, one_at_a_time);
+}
+
+#[test]
+fn a_small_kv_budget_queues_requests_and_refuses_what_never_fits() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let cases = reference().cases;
+    let longest = cases.iter().map(|c| c.prompt_ids.len()).max().unwrap() + 16;
+    // Room for one sequence at a time: the rest must wait, not fail.
+    let engine = Engine::spawn(model, tokenizer, EngineConfig { kv_budget_tokens: longest, max_batch: 8 });
+    let results = engine.generate_many_blocking(cases.iter().map(|c| (c.prompt_ids.clone(), greedy(16))).collect());
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+
+    let too_long = engine.generate_blocking(cases[0].prompt_ids.clone(), greedy(longest));
+    assert_eq!(too_long, Err(EngineError::TooLong { needed: cases[0].prompt_ids.len() + longest, budget: longest }));
+    assert_eq!(engine.generate_blocking(Vec::new(), greedy(4)), Err(EngineError::EmptyPrompt));
+}
+
+#[test]
+fn generation_stops_at_stop_strings_and_max_tokens() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let case = &reference().cases[0];
+    let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+    let full = engine.generate_blocking(case.prompt_ids.clone(), greedy(48)).unwrap();
+    assert_eq!(full.finish, FinishReason::EndOfTurn);
+    assert_eq!(full.completion, "The capital of France is Paris.");
+
+    let stopped = engine
+        .generate_blocking(case.prompt_ids.clone(), GenerationParams { stop: vec![" is".into()], ..greedy(48) })
+        .unwrap();
+    assert_eq!((stopped.finish, stopped.completion.as_str()), (FinishReason::StopString, "The capital of France"));
+
+    let short = engine.generate_blocking(case.prompt_ids.clone(), greedy(3)).unwrap();
+    assert_eq!((short.finish, short.completion_ids.len()), (FinishReason::Length, 3));
+}
+
+#[test]
+fn sampling_with_a_seed_is_deterministic() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let case = &reference().cases[1];
+    let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+    let params = GenerationParams { temperature: 0.9, top_p: Some(0.95), seed: 7, ..greedy(24) };
+    let first = engine.generate_blocking(case.prompt_ids.clone(), params.clone()).unwrap();
+    let second = engine.generate_blocking(case.prompt_ids.clone(), params).unwrap();
+    assert_eq!(first, second);
+}
