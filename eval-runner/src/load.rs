@@ -20,8 +20,11 @@ pub enum LoadError {
     File { path: PathBuf, message: String },
 }
 
+/// One line per problem: candle appends a backtrace to its errors when RUST_BACKTRACE is set.
 fn file_error(path: &Path, message: impl Into<String>) -> LoadError {
-    LoadError::File { path: path.to_path_buf(), message: message.into() }
+    let message = message.into();
+    let first_line = message.lines().next().unwrap_or_default().to_string();
+    LoadError::File { path: path.to_path_buf(), message: first_line }
 }
 
 /// The embedded default model: SmolLM2-135M-Instruct (Q4_1), installed by the setup script.
@@ -108,6 +111,7 @@ fn load_gguf(path: &Path, device: &Device, dtype: DType) -> Result<LoadedModel, 
         rope_theta: content.metadata.get(&key("rope.freq_base")).and_then(|v| v.to_f32().ok()).unwrap_or(10_000.0),
         rope_scaling: None,
         rope_interleaved: true,
+        rope_freq_factors: None,
         max_positions: metadata_u32(&content, path, &key("context_length"))?.min(MAX_POSITIONS),
     };
 
@@ -127,6 +131,13 @@ fn load_gguf(path: &Path, device: &Device, dtype: DType) -> Result<LoadedModel, 
         }
         QMatMul::from_qtensor(weights).map(Linear::Candle).map_err(error)
     };
+    let rope_freq_factors = if content.tensor_infos.contains_key("rope_freqs.weight") {
+        let factors = dense(&mut file, "rope_freqs.weight")?;
+        Some(factors.to_dtype(DType::F32).and_then(|f| f.to_vec1()).map_err(|e| file_error(path, e.to_string()))?)
+    } else {
+        None
+    };
+    let config = ModelConfig { rope_freq_factors, ..config };
     let embeddings = dense(&mut file, "token_embd.weight")?;
     let mut layers = Vec::with_capacity(config.num_layers);
     for i in 0..config.num_layers {
@@ -248,6 +259,7 @@ fn load_safetensors(dir: &Path, device: &Device, dtype: DType) -> Result<LoadedM
             original_max_positions: scaling["original_max_position_embeddings"].as_u64().unwrap_or(8192) as usize,
         }),
         rope_interleaved: false,
+        rope_freq_factors: None,
         max_positions: json["max_position_embeddings"].as_u64().map_or(MAX_POSITIONS, |v| (v as usize).min(MAX_POSITIONS)),
     };
 

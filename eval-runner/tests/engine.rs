@@ -76,14 +76,15 @@ fn greedy_decoding_agrees_with_llama_cpp_served_as_one_batch() {
     let mut agreeing = 0;
     for (case, generation) in cases.iter().zip(generations) {
         let ours = generation.unwrap().completion_ids;
-        let n = case.completion_ids.len().min(32);
-        if ours.len() >= n && ours[..n] == case.completion_ids[..n] {
+        let common = ours.iter().zip(&case.completion_ids).take_while(|(a, b)| a == b).count();
+        let wanted = case.completion_ids.len().min(32);
+        // Near-ties (logits within a few hundredths) may resolve differently later on, never early.
+        assert!(common >= wanted.min(8), "differs from llama.cpp at token {common}:\n ours   {ours:?}\n theirs {:?}", case.completion_ids);
+        if common >= wanted {
             agreeing += 1;
-        } else {
-            eprintln!("differs from llama.cpp:\n ours   {:?}\n theirs {:?}", &ours[..ours.len().min(n)], &case.completion_ids[..n]);
         }
     }
-    assert!(agreeing >= 5, "only {agreeing} of {} cases agree on the first 32 tokens", cases.len());
+    assert!(agreeing >= 4, "only {agreeing} of {} cases agree on the first 32 tokens", cases.len());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! and leave between steps. A KV-cache budget bounds memory: requests wait in
 //! the queue until their tokens fit.
 
+pub mod attention;
 pub mod model;
 pub mod quantized;
 

@@ -4,6 +4,7 @@
 //! over every token of the step, attention runs per sequence against its own cache.
 
 use candle_core::quantized::QMatMul;
+use crate::engine::attention::{self, HostKv};
 use crate::engine::quantized::QuantLinear;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
@@ -24,6 +25,8 @@ pub struct ModelConfig {
     pub rope_scaling: Option<Llama3RopeScaling>,
     /// GGUF files store q/k rows permuted for interleaved rotary embeddings.
     pub rope_interleaved: bool,
+    /// Per-pair frequency divisors stored in GGUF files of Llama 3.1 (`rope_freqs.weight`).
+    pub rope_freq_factors: Option<Vec<f32>>,
     pub max_positions: usize,
 }
 
@@ -70,13 +73,31 @@ struct Rotary {
 
 impl Rotary {
     fn new(config: &ModelConfig, dtype: DType, device: &Device) -> Result<Self> {
-        let inv_freq = inverse_frequencies(config);
-        let inv_freq = Tensor::from_vec(inv_freq.clone(), (1, inv_freq.len()), device)?;
-        let positions = Tensor::arange(0u32, config.max_positions as u32, device)?
-            .to_dtype(DType::F32)?
-            .reshape((config.max_positions, 1))?;
-        let angles = positions.matmul(&inv_freq)?;
-        Ok(Self { cos: angles.cos()?.to_dtype(dtype)?, sin: angles.sin()?.to_dtype(dtype)?, interleaved: config.rope_interleaved })
+        let half = config.head_dim / 2;
+        let (cos, sin): (Vec<f32>, Vec<f32>) = if config.rope_interleaved {
+            // llama.cpp's table: each pair's angle is the previous one times a constant, in f32.
+            let theta_scale = config.rope_theta.powf(-2.0 / config.head_dim as f32);
+            let factors = config.rope_freq_factors.clone().unwrap_or_else(|| vec![1.0; half]);
+            (0..config.max_positions)
+                .flat_map(|position| {
+                    let mut theta = position as f32;
+                    let factors = factors.clone();
+                    (0..half).map(move |i| {
+                        let angle = theta / factors[i];
+                        theta *= theta_scale;
+                        (angle.cos(), angle.sin())
+                    })
+                })
+                .unzip()
+        } else {
+            let inv_freq = inverse_frequencies(config);
+            (0..config.max_positions)
+                .flat_map(|position| inv_freq.iter().map(move |f| position as f32 * f))
+                .map(|angle| (angle.cos(), angle.sin()))
+                .unzip()
+        };
+        let table = |values: Vec<f32>| Tensor::from_vec(values, (config.max_positions, half), device)?.to_dtype(dtype);
+        Ok(Self { cos: table(cos)?, sin: table(sin)?, interleaved: config.rope_interleaved })
     }
 
     /// Rotates `x` of shape (1, heads, tokens, head_dim) by each token's own position.
@@ -100,7 +121,20 @@ impl RmsNorm {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        candle_nn::ops::rms_norm(x, &self.weight, self.eps as f32)
+        if !x.device().is_cpu() {
+            return candle_nn::ops::rms_norm(x, &self.weight, self.eps as f32);
+        }
+        // llama.cpp's arithmetic: squares summed in double, one f32 scale per row, then the weight.
+        let weight: Vec<f32> = self.weight.to_dtype(DType::F32)?.to_vec1()?;
+        let values: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+        let mut out = Vec::with_capacity(values.len());
+        for row in values.chunks_exact(weight.len()) {
+            let sum: f64 = row.iter().map(|v| f64::from(v * v)).sum();
+            let mean = (sum / row.len() as f64) as f32;
+            let scale = 1.0 / (mean + self.eps as f32).sqrt();
+            out.extend(row.iter().zip(&weight).map(|(v, w)| (v * scale) * w));
+        }
+        Tensor::from_vec(out, x.shape(), x.device())?.to_dtype(x.dtype())
     }
 }
 
@@ -145,8 +179,14 @@ pub struct Llama {
 
 /// One sequence's keys and values, layer by layer: one per conversation, never shared.
 pub struct SequenceCache {
-    layers: Vec<KvCache>,
+    layers: Vec<LayerCache>,
     len: usize,
+}
+
+/// Device tensors on accelerators; half-precision host buffers for the CPU attention.
+enum LayerCache {
+    Device(KvCache),
+    Host(HostKv),
 }
 
 impl SequenceCache {
@@ -164,10 +204,6 @@ pub struct Segment<'a> {
     pub tokens: &'a [u32],
     pub cache: &'a mut SequenceCache,
 }
-
-/// Keys and values are kept in half precision, as llama.cpp keeps them:
-/// half the memory, and the same rounding as the reference runtime.
-const KV_DTYPE: DType = DType::F16;
 
 /// Growth step of the per-sequence caches, in tokens.
 const CACHE_CHUNK: usize = 512;
@@ -195,7 +231,14 @@ impl Llama {
     }
 
     pub fn new_cache(&self) -> SequenceCache {
-        SequenceCache { layers: (0..self.config.num_layers).map(|_| KvCache::new(2, CACHE_CHUNK)).collect(), len: 0 }
+        let layer = || {
+            if self.device.is_cpu() {
+                LayerCache::Host(HostKv::new(self.config.num_kv_heads, self.config.head_dim))
+            } else {
+                LayerCache::Device(KvCache::new(2, CACHE_CHUNK))
+            }
+        };
+        SequenceCache { layers: (0..self.config.num_layers).map(|_| layer()).collect(), len: 0 }
     }
 
     /// Runs one step over every segment and returns each segment's next-token
@@ -263,19 +306,28 @@ impl Llama {
         for segment in segments.iter_mut() {
             let len = segment.tokens.len();
             let past = segment.cache.len;
-            let q = q.narrow(2, offset, len)?.to_dtype(KV_DTYPE)?.to_dtype(self.dtype)?;
-            let stored = |t: &Tensor| t.narrow(2, offset, len)?.to_dtype(KV_DTYPE)?.contiguous();
-            let (k, v) = segment.cache.layers[index].append(&stored(&k)?, &stored(&v)?)?;
-            let (k, v) = (k.to_dtype(self.dtype)?, v.to_dtype(self.dtype)?);
-            let k = candle_transformers::utils::repeat_kv(k, c.num_heads / c.num_kv_heads)?.contiguous()?;
-            let v = candle_transformers::utils::repeat_kv(v, c.num_heads / c.num_kv_heads)?.contiguous()?;
-            let mut scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(DType::F32)?;
-            if len > 1 {
-                scores = scores.broadcast_add(&causal_mask(len, past, &self.device)?)?;
-            }
-            let weights = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(KV_DTYPE)?.to_dtype(self.dtype)?;
-            let out = weights.matmul(&v)?; // (1, heads, len, head_dim)
-            outputs.push(out.transpose(1, 2)?.reshape((1, len, c.num_heads * c.head_dim))?);
+            let out = match &mut segment.cache.layers[index] {
+                LayerCache::Host(kv) => {
+                    let rows = |t: &Tensor| -> Result<Vec<f32>> { t.narrow(2, offset, len)?.flatten_all()?.to_vec1() };
+                    kv.append(&rows(&k)?, &rows(&v)?, len);
+                    let out = attention::attend(&rows(&q)?, c.num_heads, kv, len);
+                    Tensor::from_vec(out, (1, len, c.num_heads * c.head_dim), &self.device)?
+                }
+                LayerCache::Device(cache) => {
+                    let q = q.narrow(2, offset, len)?;
+                    let stored = |t: &Tensor| t.narrow(2, offset, len)?.contiguous();
+                    let (k, v) = cache.append(&stored(&k)?, &stored(&v)?)?;
+                    let k = candle_transformers::utils::repeat_kv(k, c.num_heads / c.num_kv_heads)?.contiguous()?;
+                    let v = candle_transformers::utils::repeat_kv(v, c.num_heads / c.num_kv_heads)?.contiguous()?;
+                    let mut scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(DType::F32)?;
+                    if len > 1 {
+                        scores = scores.broadcast_add(&causal_mask(len, past, &self.device)?)?;
+                    }
+                    let weights = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
+                    weights.matmul(&v)?.transpose(1, 2)?.reshape((1, len, c.num_heads * c.head_dim))?
+                }
+            };
+            outputs.push(out);
             offset += len;
         }
         layer.o.forward(&Tensor::cat(&outputs, 1)?)
@@ -319,6 +371,7 @@ mod tests {
                 original_max_positions: 8192,
             }),
             rope_interleaved: false,
+            rope_freq_factors: None,
             max_positions: 16,
         };
         let scaled = inverse_frequencies(&config);

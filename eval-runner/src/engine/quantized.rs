@@ -86,11 +86,12 @@ impl QuantLinear {
             input.chunks_exact(BLOCK).map(|values| quantize_q8(values.try_into().expect("32 values"), with_sum)).collect();
 
         // Each task computes a run of weight rows for every token: out_t[row][token].
-        const ROWS_PER_TASK: usize = 16;
+        // A few tasks per thread: enough to balance, few enough that scheduling stays cheap.
+        let rows_per_task = self.rows.div_ceil(rayon::current_num_threads() * 4).max(16);
         let mut transposed = vec![0f32; self.rows * tokens];
-        transposed.par_chunks_mut(ROWS_PER_TASK * tokens).enumerate().for_each(|(task, out)| {
+        transposed.par_chunks_mut(rows_per_task * tokens).enumerate().for_each(|(task, out)| {
             for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
-                let row = task * ROWS_PER_TASK + i;
+                let row = task * rows_per_task + i;
                 for (token, slot) in row_out.iter_mut().enumerate() {
                     let a = &activations[token * blocks..(token + 1) * blocks];
                     *slot = match &self.weights {
@@ -255,7 +256,7 @@ mod tests {
     #[test]
     fn the_simd_and_portable_kernels_agree_bit_for_bit() {
         let weights: Vec<BlockQ4_1> = (0..4u8)
-            .map(|i| BlockQ4_1 { d: 0.01 * f32::from(i + 1), m: -0.05, qs: std::array::from_fn(|k| k as u8 * 37 + i) })
+            .map(|i| BlockQ4_1 { d: 0.01 * f32::from(i + 1), m: -0.05, qs: std::array::from_fn(|k| (k as u8).wrapping_mul(37).wrapping_add(i)) })
             .collect();
         let q8_1: Vec<BlockQ8> = (0..4).map(|i| quantize_q8(&block(i), true)).collect();
         let q8_0: Vec<BlockQ8> = (4..8).map(|i| quantize_q8(&block(i), false)).collect();

@@ -1,0 +1,192 @@
+//! Attention on the CPU with llama.cpp's arithmetic: keys, values, queries
+//! and softmax weights rounded to half precision, dot products summed in
+//! `ggml_vec_dot_f16`'s lane order. Half-precision values are kept as the
+//! f32 numbers they stand for (exactly), so the products need no conversion.
+
+use half::f16;
+
+/// Dot products run over whole 32-value steps; shorter tails are zero-padded, as llama.cpp pads its cache.
+const STEP: usize = 32;
+
+fn round_to_half(value: f32) -> f32 {
+    f16::from_f32(value).to_f32()
+}
+
+/// One layer's keys and values for one sequence.
+pub struct HostKv {
+    kv_heads: usize,
+    head_dim: usize,
+    len: usize,
+    /// [position][kv head][dim]
+    keys: Vec<f32>,
+    /// Transposed, as llama.cpp keeps V without flash attention: [kv head][dim][position < capacity].
+    values: Vec<f32>,
+    capacity: usize,
+}
+
+impl HostKv {
+    pub fn new(kv_heads: usize, head_dim: usize) -> Self {
+        Self { kv_heads, head_dim, len: 0, keys: Vec::new(), values: Vec::new(), capacity: 0 }
+    }
+
+    /// Appends `tokens` tokens given as [kv head][token][dim] (the projection's layout).
+    pub fn append(&mut self, keys: &[f32], values: &[f32], tokens: usize) {
+        let (heads, dim) = (self.kv_heads, self.head_dim);
+        let needed = self.len + tokens;
+        if needed > self.capacity {
+            let capacity = needed.next_multiple_of(STEP).max(2 * self.capacity);
+            let mut grown = vec![0f32; heads * dim * capacity];
+            for row in 0..heads * dim {
+                grown[row * capacity..row * capacity + self.len]
+                    .copy_from_slice(&self.values[row * self.capacity..row * self.capacity + self.len]);
+            }
+            self.values = grown;
+            self.capacity = capacity;
+        }
+        for token in 0..tokens {
+            for head in 0..heads {
+                let source = (head * tokens + token) * dim;
+                self.keys.extend(keys[source..source + dim].iter().map(|&k| round_to_half(k)));
+                for d in 0..dim {
+                    self.values[(head * dim + d) * self.capacity + self.len + token] = round_to_half(values[source + d]);
+                }
+            }
+        }
+        self.len = needed;
+    }
+
+    fn key(&self, position: usize, head: usize) -> &[f32] {
+        let start = (position * self.kv_heads + head) * self.head_dim;
+        &self.keys[start..start + self.head_dim]
+    }
+
+    fn value_row(&self, head: usize, d: usize, len: usize) -> &[f32] {
+        let start = (head * self.head_dim + d) * self.capacity;
+        &self.values[start..start + len]
+    }
+}
+
+/// Attention of the last `len` cached positions' queries (given as
+/// [head][token][dim]) against every earlier position, causally masked.
+/// Returns [token][head × dim].
+pub fn attend(queries: &[f32], heads: usize, kv: &HostKv, len: usize) -> Vec<f32> {
+    let dim = kv.head_dim;
+    let past = kv.len - len;
+    let scale = 1.0 / (dim as f32).sqrt();
+    let group = heads / kv.kv_heads;
+    let mut out = vec![0f32; len * heads * dim];
+    let mut weights = vec![0f32; kv.capacity];
+    for head in 0..heads {
+        let kv_head = head / group;
+        for token in 0..len {
+            let start = (head * len + token) * dim;
+            let query: Vec<f32> = queries[start..start + dim].iter().map(|&q| round_to_half(q)).collect();
+            let visible = past + token + 1;
+            let padded = visible.next_multiple_of(STEP).min(kv.capacity);
+            let scores = &mut weights[..padded];
+            for (position, score) in scores.iter_mut().enumerate() {
+                *score = if position < visible { dot(kv.key(position, kv_head), &query) * scale } else { 0.0 };
+            }
+            let max = scores[..visible].iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+            let mut sum = 0f64;
+            for score in scores[..visible].iter_mut() {
+                *score = (*score - max).exp();
+                sum += f64::from(*score);
+            }
+            let inverse = (1.0 / sum) as f32;
+            for score in scores[..visible].iter_mut() {
+                *score = round_to_half(*score * inverse);
+            }
+            let row = &mut out[(token * heads + head) * dim..(token * heads + head + 1) * dim];
+            for (d, slot) in row.iter_mut().enumerate() {
+                *slot = dot(kv.value_row(kv_head, d, padded), scores);
+            }
+        }
+    }
+    out
+}
+
+/// `ggml_vec_dot_f16`'s sum: four accumulators of eight lanes over 32-value
+/// steps with fused multiply-adds, reduced in a fixed order; a tail shorter
+/// than a step is added in double precision.
+pub fn dot(x: &[f32], y: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports the instructions, checked just above.
+        return unsafe { avx2::dot(x, y) };
+    }
+    portable::dot(x, y)
+}
+
+fn tail(x: &[f32], y: &[f32], from: usize) -> f64 {
+    (from..x.len()).map(|k| f64::from(x[k] * y[k])).sum()
+}
+
+mod portable {
+    use super::{tail, STEP};
+
+    pub fn dot(x: &[f32], y: &[f32]) -> f32 {
+        let steps = x.len() / STEP;
+        let mut acc = [[0f32; 8]; 4];
+        for step in 0..steps {
+            for (j, lanes) in acc.iter_mut().enumerate() {
+                for (lane, value) in lanes.iter_mut().enumerate() {
+                    let k = step * STEP + j * 8 + lane;
+                    *value = x[k].mul_add(y[k], *value);
+                }
+            }
+        }
+        let lanes: [f32; 8] = std::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]));
+        let quarter: [f32; 4] = std::array::from_fn(|k| lanes[k] + lanes[k + 4]);
+        (f64::from((quarter[0] + quarter[1]) + (quarter[2] + quarter[3])) + tail(x, y, steps * STEP)) as f32
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{tail, STEP};
+    use std::arch::x86_64::*;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn dot(x: &[f32], y: &[f32]) -> f32 {
+        let steps = x.len() / STEP;
+        let mut acc = [_mm256_setzero_ps(); 4];
+        for step in 0..steps {
+            for (j, sum) in acc.iter_mut().enumerate() {
+                let k = step * STEP + j * 8;
+                *sum = _mm256_fmadd_ps(_mm256_loadu_ps(x.as_ptr().add(k)), _mm256_loadu_ps(y.as_ptr().add(k)), *sum);
+            }
+        }
+        let v = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
+        let quarter = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let pairs = _mm_hadd_ps(quarter, quarter);
+        let sum = _mm_cvtss_f32(_mm_hadd_ps(pairs, pairs));
+        (f64::from(sum) + tail(x, y, steps * STEP)) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simd_and_portable_dot_products_agree_bit_for_bit() {
+        let x: Vec<f32> = (0..77).map(|i| round_to_half((i as f32 * 0.37).sin())).collect();
+        let y: Vec<f32> = (0..77).map(|i| round_to_half((i as f32 * 0.11).cos())).collect();
+        assert_eq!(dot(&x, &y).to_bits(), portable::dot(&x, &y).to_bits());
+    }
+
+    #[test]
+    fn one_position_attends_to_itself_only() {
+        let mut kv = HostKv::new(1, 32);
+        let keys: Vec<f32> = (0..64).map(|i| i as f32 / 64.0).collect();
+        let values: Vec<f32> = (0..64).map(|i| (i % 32) as f32 + if i < 32 { 0.0 } else { 100.0 }).collect();
+        kv.append(&keys, &values, 2);
+        let queries = vec![0.5f32; 64];
+        let out = attend(&queries, 1, &kv, 2);
+        // The first token sees only itself: its own values come back unchanged.
+        assert_eq!(&out[..32], &values[..32]);
+        // The second mixes both positions: every output lies between them.
+        assert!(out[32..].iter().zip(0..32).all(|(o, d)| *o > d as f32 && *o < d as f32 + 100.0));
+    }
+}
