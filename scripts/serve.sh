@@ -4,6 +4,7 @@
 # DATABASE_URL=postgres://… serves from PostgreSQL instead.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_rust_tools
+ensure_embedded_model
 cd "$ROOT"
 say "building and serving the site"
 exec cargo leptos serve "$@"

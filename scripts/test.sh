@@ -5,6 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_rust_tools
 ensure_browser_tools
+ensure_embedded_model
 cd "$ROOT"
 
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then

@@ -4,6 +4,7 @@
 //! f32 numbers they stand for (exactly), so the products need no conversion.
 
 use half::f16;
+use rayon::prelude::*;
 
 /// Dot products run over whole 32-value steps; shorter tails are zero-padded, as llama.cpp pads its cache.
 const STEP: usize = 32;
@@ -71,36 +72,51 @@ impl HostKv {
 /// Returns [token][head × dim].
 pub fn attend(queries: &[f32], heads: usize, kv: &HostKv, len: usize) -> Vec<f32> {
     let dim = kv.head_dim;
+    // Heads are independent: a prompt's many queries spread over the threads.
+    let per_head: Vec<Vec<f32>> = if len > 1 {
+        (0..heads).into_par_iter().map(|head| attend_head(queries, head, heads, kv, len)).collect()
+    } else {
+        (0..heads).map(|head| attend_head(queries, head, heads, kv, len)).collect()
+    };
+    let mut out = vec![0f32; len * heads * dim];
+    for (head, values) in per_head.iter().enumerate() {
+        for token in 0..len {
+            out[(token * heads + head) * dim..(token * heads + head + 1) * dim]
+                .copy_from_slice(&values[token * dim..(token + 1) * dim]);
+        }
+    }
+    out
+}
+
+/// One head's outputs, [token][dim].
+fn attend_head(queries: &[f32], head: usize, heads: usize, kv: &HostKv, len: usize) -> Vec<f32> {
+    let dim = kv.head_dim;
     let past = kv.len - len;
     let scale = 1.0 / (dim as f32).sqrt();
-    let group = heads / kv.kv_heads;
-    let mut out = vec![0f32; len * heads * dim];
+    let kv_head = head / (heads / kv.kv_heads);
+    let mut out = vec![0f32; len * dim];
     let mut weights = vec![0f32; kv.capacity];
-    for head in 0..heads {
-        let kv_head = head / group;
-        for token in 0..len {
-            let start = (head * len + token) * dim;
-            let query: Vec<f32> = queries[start..start + dim].iter().map(|&q| round_to_half(q)).collect();
-            let visible = past + token + 1;
-            let padded = visible.next_multiple_of(STEP).min(kv.capacity);
-            let scores = &mut weights[..padded];
-            for (position, score) in scores.iter_mut().enumerate() {
-                *score = if position < visible { dot(kv.key(position, kv_head), &query) * scale } else { 0.0 };
-            }
-            let max = scores[..visible].iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-            let mut sum = 0f64;
-            for score in scores[..visible].iter_mut() {
-                *score = (*score - max).exp();
-                sum += f64::from(*score);
-            }
-            let inverse = (1.0 / sum) as f32;
-            for score in scores[..visible].iter_mut() {
-                *score = round_to_half(*score * inverse);
-            }
-            let row = &mut out[(token * heads + head) * dim..(token * heads + head + 1) * dim];
-            for (d, slot) in row.iter_mut().enumerate() {
-                *slot = dot(kv.value_row(kv_head, d, padded), scores);
-            }
+    for token in 0..len {
+        let start = (head * len + token) * dim;
+        let query: Vec<f32> = queries[start..start + dim].iter().map(|&q| round_to_half(q)).collect();
+        let visible = past + token + 1;
+        let padded = visible.next_multiple_of(STEP).min(kv.capacity);
+        let scores = &mut weights[..padded];
+        for (position, score) in scores.iter_mut().enumerate() {
+            *score = if position < visible { dot(kv.key(position, kv_head), &query) * scale } else { 0.0 };
+        }
+        let max = scores[..visible].iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+        let mut sum = 0f64;
+        for score in scores[..visible].iter_mut() {
+            *score = (*score - max).exp();
+            sum += f64::from(*score);
+        }
+        let inverse = (1.0 / sum) as f32;
+        for score in scores[..visible].iter_mut() {
+            *score = round_to_half(*score * inverse);
+        }
+        for (d, slot) in out[token * dim..(token + 1) * dim].iter_mut().enumerate() {
+            *slot = dot(kv.value_row(kv_head, d, padded), scores);
         }
     }
     out
@@ -111,7 +127,7 @@ pub fn attend(queries: &[f32], heads: usize, kv: &HostKv, len: usize) -> Vec<f32
 /// than a step is added in double precision.
 pub fn dot(x: &[f32], y: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if crate::engine::quantized::has_avx2() {
         // SAFETY: the CPU supports the instructions, checked just above.
         return unsafe { avx2::dot(x, y) };
     }

@@ -151,6 +151,23 @@ impl Linear {
             Self::Candle(weights) => weights.forward(x),
         }
     }
+
+    /// Several matrices over one input, in a single pass where the kernels allow it.
+    fn forward_group<const N: usize>(linears: [&Linear; N], x: &Tensor) -> Result<[Tensor; N]> {
+        let quantized: Vec<&QuantLinear> = linears
+            .iter()
+            .filter_map(|l| match l {
+                Self::Quantized(weights) => Some(weights),
+                Self::Candle(_) => None,
+            })
+            .collect();
+        let outputs = if quantized.len() == N {
+            QuantLinear::forward_group(&quantized, x)?
+        } else {
+            linears.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?
+        };
+        Ok(outputs.try_into().unwrap_or_else(|_| unreachable!("one output per matrix")))
+    }
 }
 
 pub struct Layer {
@@ -173,6 +190,8 @@ pub struct Llama {
     norm: RmsNorm,
     lm_head: Linear,
     rotary: Rotary,
+    /// CPU threads for the matrix products; the calling thread works as one of them.
+    threads: Option<rayon::ThreadPool>,
     dtype: DType,
     device: Device,
 }
@@ -219,7 +238,13 @@ impl Llama {
     ) -> Result<Self> {
         let device = embeddings.device().clone();
         let rotary = Rotary::new(&config, dtype, &device)?;
-        Ok(Self { config, embeddings: embeddings.to_dtype(dtype)?, layers, norm, lm_head, rotary, dtype, device })
+        // Sized by RAYON_NUM_THREADS, else by the machine's cores.
+        let threads = device
+            .is_cpu()
+            .then(|| rayon::ThreadPoolBuilder::new().thread_name(|i| format!("matmul-{i}")).build())
+            .transpose()
+            .map_err(|e| candle_core::Error::Msg(format!("cannot start the CPU threads: {e}")))?;
+        Ok(Self { config, embeddings: embeddings.to_dtype(dtype)?, layers, norm, lm_head, rotary, threads, dtype, device })
     }
 
     pub fn device(&self) -> &Device {
@@ -244,6 +269,15 @@ impl Llama {
     /// Runs one step over every segment and returns each segment's next-token
     /// logits, shape (segments, vocab), in F32. The caches grow by the segments' tokens.
     pub fn forward(&self, segments: &mut [Segment<'_>]) -> Result<Tensor> {
+        // Inside the pool, parallel loops run on this thread too and find the
+        // other workers still spinning between products, instead of waking them.
+        match &self.threads {
+            Some(pool) => pool.install(|| self.step(segments)),
+            None => self.step(segments),
+        }
+    }
+
+    fn step(&self, segments: &mut [Segment<'_>]) -> Result<Tensor> {
         let mut ids = Vec::new();
         let mut positions = Vec::new();
         let mut last_rows = Vec::new();
@@ -271,7 +305,8 @@ impl Llama {
             let attention = self.attention(layer, index, &layer.attention_norm.forward(&x)?, &cos, &sin, segments)?;
             x = (x + attention)?;
             let h = layer.ffn_norm.forward(&x)?;
-            let mlp = layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
+            let [gate, up] = Linear::forward_group([&layer.gate, &layer.up], &h)?;
+            let mlp = layer.down.forward(&(candle_nn::ops::silu(&gate)? * up)?)?;
             x = (x + mlp)?;
         }
         for segment in segments.iter_mut() {
@@ -296,9 +331,10 @@ impl Llama {
         let heads = |t: Tensor, n: usize| -> Result<Tensor> {
             t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
         };
-        let q = self.rotary.apply(&heads(layer.q.forward(x)?, c.num_heads)?, cos, sin)?;
-        let k = self.rotary.apply(&heads(layer.k.forward(x)?, c.num_kv_heads)?, cos, sin)?;
-        let v = heads(layer.v.forward(x)?, c.num_kv_heads)?;
+        let [q, k, v] = Linear::forward_group([&layer.q, &layer.k, &layer.v], x)?;
+        let q = self.rotary.apply(&heads(q, c.num_heads)?, cos, sin)?;
+        let k = self.rotary.apply(&heads(k, c.num_kv_heads)?, cos, sin)?;
+        let v = heads(v, c.num_kv_heads)?;
 
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         let mut outputs = Vec::with_capacity(segments.len());

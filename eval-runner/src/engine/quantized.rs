@@ -14,6 +14,8 @@ use half::f16;
 use rayon::prelude::*;
 
 const BLOCK: usize = 32;
+/// Tokens computed together against one weight row.
+const TOKENS_PER_PASS: usize = 4;
 
 #[derive(Clone, Copy)]
 pub struct BlockQ4_1 {
@@ -77,39 +79,87 @@ impl QuantLinear {
 
     /// `x` of shape (..., cols) in F32 on the CPU to (..., rows).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let dims = x.dims().to_vec();
-        let tokens = x.elem_count() / self.cols;
-        let input: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-        let blocks = self.cols / BLOCK;
-        let with_sum = matches!(self.weights, Rows::Q4_1(_));
-        let activations: Vec<BlockQ8> =
-            input.chunks_exact(BLOCK).map(|values| quantize_q8(values.try_into().expect("32 values"), with_sum)).collect();
+        Ok(Self::forward_group(&[self], x)?.remove(0))
+    }
 
-        // Each task computes a run of weight rows for every token: out_t[row][token].
-        // A few tasks per thread: enough to balance, few enough that scheduling stays cheap.
-        let rows_per_task = self.rows.div_ceil(rayon::current_num_threads() * 4).max(16);
-        let mut transposed = vec![0f32; self.rows * tokens];
-        transposed.par_chunks_mut(rows_per_task * tokens).enumerate().for_each(|(task, out)| {
+    /// Several matrices over the same input (q, k and v; gate and up) in one
+    /// parallel pass: the input is quantized once and the threads meet once.
+    pub fn forward_group(parts: &[&QuantLinear], x: &Tensor) -> Result<Vec<Tensor>> {
+        let cols = parts[0].cols;
+        if parts.iter().any(|p| p.cols != cols) {
+            candle_core::bail!("grouped matrices must share their input size");
+        }
+        let tokens = x.elem_count() / cols;
+        let input: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+        let blocks = cols / BLOCK;
+        // Q8_1 blocks serve Q8_0 weights too: same scale and quants, the sum unused.
+        let activations: Vec<BlockQ8> =
+            input.chunks_exact(BLOCK).map(|values| quantize_q8(values.try_into().expect("32 values"), true)).collect();
+        // Global row r belongs to the part whose row range holds it.
+        let starts: Vec<usize> = parts.iter().scan(0, |start, p| { let s = *start; *start += p.rows; Some(s) }).collect();
+        let total_rows: usize = parts.iter().map(|p| p.rows).sum();
+
+        let compute = |first_row: usize, out: &mut [f32]| {
             for (i, row_out) in out.chunks_exact_mut(tokens).enumerate() {
-                let row = task * rows_per_task + i;
-                for (token, slot) in row_out.iter_mut().enumerate() {
-                    let a = &activations[token * blocks..(token + 1) * blocks];
-                    *slot = match &self.weights {
-                        Rows::Q4_1(w) => dot_q4_1_q8_1(&w[row * blocks..(row + 1) * blocks], a),
-                        Rows::Q8_0(w) => dot_q8_0_q8_0(&w[row * blocks..(row + 1) * blocks], a),
-                    };
+                let global = first_row + i;
+                let part = starts.partition_point(|&s| s <= global) - 1;
+                let (weights, row) = (&parts[part].weights, global - starts[part]);
+                for (group, slots) in row_out.chunks_mut(TOKENS_PER_PASS).enumerate() {
+                    dot_row(weights, row, blocks, &activations, group * TOKENS_PER_PASS, slots);
                 }
             }
-        });
-        let mut output = vec![0f32; self.rows * tokens];
-        for (row, values) in transposed.chunks_exact(tokens).enumerate() {
-            for (token, value) in values.iter().enumerate() {
-                output[token * self.rows + row] = *value;
-            }
+        };
+        // out_t[row][token]; small products run on this thread, where waking others costs more than it saves.
+        let mut transposed = vec![0f32; total_rows * tokens];
+        if total_rows * blocks * tokens < SERIAL_BELOW {
+            compute(0, &mut transposed);
+        } else {
+            let rows_per_task = total_rows.div_ceil(rayon::current_num_threads() * 2).max(16);
+            transposed
+                .par_chunks_mut(rows_per_task * tokens)
+                .enumerate()
+                .for_each(|(task, out)| compute(task * rows_per_task, out));
         }
-        let mut out_dims = dims;
-        *out_dims.last_mut().expect("at least one dim") = self.rows;
-        Tensor::from_vec(output, out_dims, &Device::Cpu)
+
+        let mut dims = x.dims().to_vec();
+        parts
+            .iter()
+            .zip(&starts)
+            .map(|(part, &start)| {
+                let mut output = vec![0f32; part.rows * tokens];
+                for row in 0..part.rows {
+                    for token in 0..tokens {
+                        output[token * part.rows + row] = transposed[(start + row) * tokens + token];
+                    }
+                }
+                *dims.last_mut().expect("at least one dim") = part.rows;
+                Tensor::from_vec(output, dims.clone(), &Device::Cpu)
+            })
+            .collect()
+    }
+}
+
+/// Block products below which a matrix product stays on one thread.
+const SERIAL_BELOW: usize = 2_048;
+
+/// One weight row against `out.len()` (at most `TOKENS_PER_PASS`) consecutive tokens from `first`.
+fn dot_row(weights: &Rows, row: usize, blocks: usize, activations: &[BlockQ8], first: usize, out: &mut [f32]) {
+    fn inputs<const N: usize>(activations: &[BlockQ8], blocks: usize, first: usize) -> [&[BlockQ8]; N] {
+        std::array::from_fn(|t| &activations[(first + t) * blocks..(first + t + 1) * blocks])
+    }
+    fn run<const N: usize>(weights: &Rows, row: usize, blocks: usize, activations: &[BlockQ8], first: usize, out: &mut [f32]) {
+        let inputs = inputs::<N>(activations, blocks, first);
+        let values = match weights {
+            Rows::Q4_1(w) => dot_q4_1_q8_1(&w[row * blocks..(row + 1) * blocks], inputs),
+            Rows::Q8_0(w) => dot_q8_0_q8_0(&w[row * blocks..(row + 1) * blocks], inputs),
+        };
+        out.copy_from_slice(&values);
+    }
+    match out.len() {
+        1 => run::<1>(weights, row, blocks, activations, first, out),
+        2 => run::<2>(weights, row, blocks, activations, first, out),
+        3 => run::<3>(weights, row, blocks, activations, first, out),
+        _ => run::<4>(weights, row, blocks, activations, first, out),
     }
 }
 
@@ -133,22 +183,31 @@ fn hsum(acc: [f32; 8]) -> f32 {
     (r[0] + r[2]) + (r[1] + r[3])
 }
 
-fn dot_q4_1_q8_1(w: &[BlockQ4_1], a: &[BlockQ8]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the instructions, checked just above.
-        return unsafe { avx2::dot_q4_1_q8_1(w, a) };
-    }
-    portable::dot_q4_1_q8_1(w, a)
+/// Whether the AVX2 + FMA kernels can run here.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-fn dot_q8_0_q8_0(w: &[BlockQ8], a: &[BlockQ8]) -> f32 {
+/// One weight row against N activation rows.
+fn dot_q4_1_q8_1<const N: usize>(w: &[BlockQ4_1], inputs: [&[BlockQ8]; N]) -> [f32; N] {
+    assert!(inputs.iter().all(|a| a.len() == w.len()));
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU supports the instructions, checked just above.
-        return unsafe { avx2::dot_q8_0_q8_0(w, a) };
+    if has_avx2() {
+        // SAFETY: the CPU supports the instructions (checked just above) and the lengths match.
+        return unsafe { avx2::dot_q4_1_q8_1(w, inputs) };
     }
-    portable::dot_q8_0_q8_0(w, a)
+    inputs.map(|a| portable::dot_q4_1_q8_1(w, a))
+}
+
+fn dot_q8_0_q8_0<const N: usize>(w: &[BlockQ8], inputs: [&[BlockQ8]; N]) -> [f32; N] {
+    assert!(inputs.iter().all(|a| a.len() == w.len()));
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports the instructions (checked just above) and the lengths match.
+        return unsafe { avx2::dot_q8_0_q8_0(w, inputs) };
+    }
+    inputs.map(|a| portable::dot_q8_0_q8_0(w, a))
 }
 
 /// The same arithmetic without SIMD: lane by lane, with fused multiply-adds, so the bits agree.
@@ -206,31 +265,38 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_q4_1_q8_1(w: &[BlockQ4_1], a: &[BlockQ8]) -> f32 {
-        let mut acc = _mm256_setzero_ps();
-        let mut mins = 0f32;
+    pub unsafe fn dot_q4_1_q8_1<const N: usize>(w: &[BlockQ4_1], inputs: [&[BlockQ8]; N]) -> [f32; N] {
+        let mut acc = [_mm256_setzero_ps(); N];
+        let mut mins = [0f32; N];
         let low = _mm256_set1_epi8(0x0f);
-        for (w, a) in w.iter().zip(a) {
-            mins += w.m * a.s;
+        for (b, w) in w.iter().enumerate() {
             let packed = _mm_loadu_si128(w.qs.as_ptr().cast());
             let nibbles = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low);
-            let y = _mm256_loadu_si256(a.qs.as_ptr().cast());
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(w.d * a.d), lanes(nibbles, y), acc);
+            for t in 0..N {
+                let a = inputs[t].get_unchecked(b);
+                mins[t] += w.m * a.s;
+                let y = _mm256_loadu_si256(a.qs.as_ptr().cast());
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(w.d * a.d), lanes(nibbles, y), acc[t]);
+            }
         }
-        hsum(acc) + mins
+        std::array::from_fn(|t| hsum(acc[t]) + mins[t])
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_q8_0_q8_0(w: &[BlockQ8], a: &[BlockQ8]) -> f32 {
-        let mut acc = _mm256_setzero_ps();
-        for (w, a) in w.iter().zip(a) {
+    pub unsafe fn dot_q8_0_q8_0<const N: usize>(w: &[BlockQ8], inputs: [&[BlockQ8]; N]) -> [f32; N] {
+        let mut acc = [_mm256_setzero_ps(); N];
+        for (b, w) in w.iter().enumerate() {
             let x = _mm256_loadu_si256(w.qs.as_ptr().cast());
-            let y = _mm256_loadu_si256(a.qs.as_ptr().cast());
-            // |x| × (y with x's sign): the same products, in the unsigned × signed form the instruction takes.
-            let products = lanes(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(w.d * a.d), products, acc);
+            let magnitude = _mm256_sign_epi8(x, x);
+            for t in 0..N {
+                let a = inputs[t].get_unchecked(b);
+                let y = _mm256_loadu_si256(a.qs.as_ptr().cast());
+                // |x| × (y with x's sign): the same products, in the unsigned × signed form the instruction takes.
+                let products = lanes(magnitude, _mm256_sign_epi8(y, x));
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(w.d * a.d), products, acc[t]);
+            }
         }
-        hsum(acc)
+        std::array::from_fn(|t| hsum(acc[t]))
     }
 }
 
@@ -260,7 +326,12 @@ mod tests {
             .collect();
         let q8_1: Vec<BlockQ8> = (0..4).map(|i| quantize_q8(&block(i), true)).collect();
         let q8_0: Vec<BlockQ8> = (4..8).map(|i| quantize_q8(&block(i), false)).collect();
-        assert_eq!(dot_q4_1_q8_1(&weights, &q8_1).to_bits(), portable::dot_q4_1_q8_1(&weights, &q8_1).to_bits());
-        assert_eq!(dot_q8_0_q8_0(&q8_0, &q8_1).to_bits(), portable::dot_q8_0_q8_0(&q8_0, &q8_1).to_bits());
+        let inputs = [&q8_1[..], &q8_0[..], &q8_1[..]];
+        for (value, input) in dot_q4_1_q8_1(&weights, inputs).iter().zip(inputs) {
+            assert_eq!(value.to_bits(), portable::dot_q4_1_q8_1(&weights, input).to_bits());
+        }
+        for (value, input) in dot_q8_0_q8_0(&q8_0, inputs).iter().zip(inputs) {
+            assert_eq!(value.to_bits(), portable::dot_q8_0_q8_0(&q8_0, input).to_bits());
+        }
     }
 }
