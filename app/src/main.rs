@@ -25,11 +25,33 @@ enum Command {
         /// The markdown file holding the table.
         file: PathBuf,
     },
+    /// Recompute the scores of a `playpen eval` results folder and check the claimed ones.
+    ///
+    /// Prints the recomputed scores, the per-game table and the verdict as JSON;
+    /// exits non-zero when a number differs by more than 0.01 or a file cannot be read.
+    Verify {
+        /// The folder holding `<model>.val.json`, `clem/results.csv` and `static/results.csv`.
+        path: PathBuf,
+    },
+}
+
+/// Verdicts go to stdout as JSON; only a verified folder exits 0.
+fn verify(path: &std::path::Path) -> anyhow::Result<()> {
+    let verification = eval_runner::scoring::verify::verify_dir(path)?;
+    println!("{}", serde_json::to_string_pretty(&verification)?);
+    if !verification.verified {
+        anyhow::bail!("{} number(s) differ from their recomputation", verification.mismatches.len());
+    }
+    Ok(())
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
+    if let Command::Verify { path } = &command {
+        return verify(path);
+    }
     let config = Config::from_env()?;
     match command {
+        Command::Verify { .. } => unreachable!("handled above: needs no configuration"),
         Command::Serve => {
             let db = db::open(&config.database_url).await?;
             site::serve(&config, db).await

@@ -124,3 +124,42 @@ fn import_table_refuses_a_missing_or_binary_file() {
     let output = playschool(&["import-table", binary.to_str().unwrap()], &[("DATABASE_URL", &url)]);
     assert_one_line_error(&output, &format!("error: {} is not UTF-8 text", binary.display()));
 }
+
+/// A results folder holding the reference run's val.json and clem results.csv.
+fn reference_run(val_json: &str) -> tempfile::TempDir {
+    let reference = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/playpen");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("clem")).unwrap();
+    std::fs::copy(reference.join("results.csv"), dir.path().join("clem/results.csv")).unwrap();
+    std::fs::write(dir.path().join("qwen3.5-4b.val.json"), val_json).unwrap();
+    dir
+}
+
+#[test]
+fn verify_accepts_the_reference_run() {
+    let dir = reference_run(r#"{"clemscore": 33.71}"#);
+    let output = playschool(&["verify", dir.path().to_str().unwrap()], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(verdict["verified"], true);
+    assert_eq!(verdict["clem"]["recomputed"]["clemscore"], 33.71);
+    assert_eq!(verdict["clem"]["games"].as_array().unwrap().len(), 13);
+}
+
+#[test]
+fn verify_rejects_a_tampered_score_and_says_by_how_much() {
+    let dir = reference_run(r#"{"clemscore": 34.71}"#);
+    let output = playschool(&["verify", dir.path().to_str().unwrap()], &[]);
+    assert_one_line_error(&output, "error: 1 number(s) differ from their recomputation");
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(verdict["mismatches"][0]["what"], "clemscore in qwen3.5-4b.val.json");
+    assert_eq!(verdict["mismatches"][0]["difference"], 1.0);
+}
+
+#[test]
+fn verify_reports_unreadable_files_by_name_and_line() {
+    let dir = reference_run("{\"clemscore\": 33.71,\n\"statscore\": oops}");
+    let output = playschool(&["verify", dir.path().to_str().unwrap()], &[]);
+    assert_one_line_error(&output, "error: qwen3.5-4b.val.json:2: not valid JSON");
+    assert!(output.stdout.is_empty());
+}
