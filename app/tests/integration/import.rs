@@ -33,21 +33,16 @@ async fn snapshot(t: &TestDb) -> Vec<(String, String, Option<f64>, Option<f64>, 
 async fn a_table_adds_and_updates_rows(t: &TestDb) {
     let report = import_table(&t.db, TABLE).await.unwrap();
     assert_eq!(report, ImportReport { added: 1, updated: 2 });
-    let board = board::load(&t.db, PhaseKind::Dev).await.unwrap();
-    let rows: Vec<_> = board
-        .rows
-        .iter()
-        .map(|r| (r.rank, r.name.as_str(), r.team.as_str(), r.unranked_reason.as_deref()))
-        .collect();
     assert_eq!(
-        rows,
+        t.standings().await,
         vec![
-            (Some(1), "Playful-8B", "Team Potzblitz", None),
-            (Some(2), "Llama-3.1-8B-Instruct", "OrgTeam", None),
-            (None, "Llama-3.1-8B-It-4bit", "Team Potzblitz", Some("statscore pending")),
-            (None, "Llama-3.1-8B-PotsBlitz-1", "Team Potsblitz", Some("statscore 50.00 below the baseline's 55.45")),
+            "1 Playful-8B (Team Potzblitz)",
+            "2 Llama-3.1-8B-Instruct (OrgTeam)",
+            "- Llama-3.1-8B-It-4bit (Team Potzblitz): statscore pending",
+            "- Llama-3.1-8B-PotsBlitz-1 (Team Potsblitz): statscore 50.00 below the baseline's 55.45",
         ]
     );
+    let board = board::load(&t.db, PhaseKind::Dev).await.unwrap();
     assert_eq!(board.rows[0].repository_url.as_deref(), Some("https://example.org/playful"));
     assert_eq!(board.rows[0].description, "Self-play *DPO*");
     assert_eq!(board.rows[0].clemscore_delta, Some(6.6));

@@ -13,20 +13,15 @@ on_each_database!(
 );
 
 async fn seed_gives_the_three_beta_rows_in_board_order(t: &TestDb) {
-    let board = board::load(&t.db, PhaseKind::Dev).await.unwrap();
-    let rows: Vec<_> = board
-        .rows
-        .iter()
-        .map(|r| (r.rank, r.name.as_str(), r.team.as_str(), r.unranked_reason.as_deref()))
-        .collect();
     assert_eq!(
-        rows,
+        t.standings().await,
         vec![
-            (Some(1), "Llama-3.1-8B-Instruct", "OrgTeam", None),
-            (None, "Llama-3.1-8B-It-4bit", "Team Potzblitz", Some("statscore pending")),
-            (None, "Llama-3.1-8B-PotsBlitz-1", "Team Potsblitz", Some("statscore pending")),
+            "1 Llama-3.1-8B-Instruct (OrgTeam)",
+            "- Llama-3.1-8B-It-4bit (Team Potzblitz): statscore pending",
+            "- Llama-3.1-8B-PotsBlitz-1 (Team Potsblitz): statscore pending",
         ]
     );
+    let board = board::load(&t.db, PhaseKind::Dev).await.unwrap();
     assert!(board.rows[0].is_baseline);
     assert_eq!(board.rows[0].clemscore_delta, None, "the baseline is not compared with itself");
     assert_eq!(board.rows[1].clemscore_delta, Some(-5.02));
@@ -54,15 +49,12 @@ async fn an_entry_at_the_baseline_statscore_is_ranked_and_one_below_is_not(t: &T
     t.execute("UPDATE submissions SET statscore = 55.45 WHERE name = 'Llama-3.1-8B-It-4bit'").await;
     t.execute("UPDATE submissions SET statscore = 52.1, clemscore = 30 WHERE name = 'Llama-3.1-8B-PotsBlitz-1'")
         .await;
-    let board = board::load(&t.db, PhaseKind::Dev).await.unwrap();
-    let rows: Vec<_> =
-        board.rows.iter().map(|r| (r.name.as_str(), r.rank, r.unranked_reason.as_deref())).collect();
     assert_eq!(
-        rows,
+        t.standings().await,
         vec![
-            ("Llama-3.1-8B-Instruct", Some(1), None),
-            ("Llama-3.1-8B-It-4bit", Some(2), None),
-            ("Llama-3.1-8B-PotsBlitz-1", None, Some("statscore 52.10 below the baseline's 55.45")),
+            "1 Llama-3.1-8B-Instruct (OrgTeam)",
+            "2 Llama-3.1-8B-It-4bit (Team Potzblitz)",
+            "- Llama-3.1-8B-PotsBlitz-1 (Team Potsblitz): statscore 52.10 below the baseline's 55.45",
         ]
     );
 }

@@ -71,6 +71,19 @@ impl TestDb {
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// The dev board, one line per row: "1 Name (Team)" or "- Name (Team): reason".
+    pub async fn standings(&self) -> Vec<String> {
+        let board = playschool::server::board::load(&self.db, playschool::model::PhaseKind::Dev).await.unwrap();
+        board
+            .rows
+            .iter()
+            .map(|r| match (r.rank, &r.unranked_reason) {
+                (Some(rank), _) => format!("{rank} {} ({})", r.name, r.team),
+                (None, reason) => format!("- {} ({}): {}", r.name, r.team, reason.as_deref().unwrap_or_default()),
+            })
+            .collect()
+    }
+
     pub async fn execute(&self, sql: &str) {
         sqlx::query(sql).execute(&self.db.pool).await.expect(sql);
     }
