@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use playschool::server::{config::Config, db, import, site};
+use playschool::server::{config::Config, db, evidence, import, site};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,19 +25,27 @@ enum Command {
         /// The markdown file holding the table.
         file: PathBuf,
     },
-    /// Recompute the scores of a `playpen eval` results folder and check the claimed ones.
+    /// Recompute the scores of a `playpen eval` results folder (or a .zip / .tar.gz of one)
+    /// and check the claimed ones.
     ///
     /// Prints the recomputed scores, the per-game table and the verdict as JSON;
     /// exits non-zero when a number differs by more than 0.01 or a file cannot be read.
     Verify {
-        /// The folder holding `<model>.val.json`, `clem/results.csv` and `static/results.csv`.
+        /// The folder holding `<model>.val.json`, `clem/results.csv` and `static/results.csv`, or an archive of it.
         path: PathBuf,
     },
 }
 
-/// Verdicts go to stdout as JSON; only a verified folder exits 0.
+/// Verdicts go to stdout as JSON; only verified results exit 0.
 fn verify(path: &std::path::Path) -> anyhow::Result<()> {
-    let verification = eval_runner::scoring::verify::verify_dir(path)?;
+    let scratch = tempfile::tempdir().context("cannot make a scratch folder")?;
+    let folder = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        evidence::unpack(path, scratch.path(), &evidence::Limits::default())
+            .with_context(|| format!("{}", path.display()))?
+    };
+    let verification = eval_runner::scoring::verify::verify_dir(&folder)?;
     println!("{}", serde_json::to_string_pretty(&verification)?);
     if !verification.verified {
         anyhow::bail!("{} number(s) differ from their recomputation", verification.mismatches.len());

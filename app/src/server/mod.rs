@@ -4,6 +4,7 @@
 pub mod board;
 pub mod config;
 pub mod db;
+pub mod evidence;
 pub mod export;
 pub mod import;
 pub mod markdown;

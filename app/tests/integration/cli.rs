@@ -163,3 +163,23 @@ fn verify_reports_unreadable_files_by_name_and_line() {
     assert_one_line_error(&output, "error: qwen3.5-4b.val.json:2: not valid JSON");
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn verify_reads_a_zipped_results_folder_and_refuses_other_files() {
+    let dir = reference_run(r#"{"clemscore": 33.71}"#);
+    let archive = dir.path().join("evidence.zip");
+    let status = Command::new("python3")
+        .args(["-c", "import shutil,sys; shutil.make_archive(sys.argv[1][:-4], 'zip', sys.argv[2])"])
+        .arg(&archive)
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = playschool(&["verify", archive.to_str().unwrap()], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let html = dir.path().join("results.html");
+    std::fs::write(&html, "<html>33.71</html>").unwrap();
+    let output = playschool(&["verify", html.to_str().unwrap()], &[]);
+    assert_one_line_error(&output, &format!("error: {}: neither a folder, a .zip nor a .tar.gz archive", html.display()));
+}
