@@ -139,22 +139,24 @@ fn load_gguf(path: &Path, device: &Device, dtype: DType) -> Result<LoadedModel, 
     };
     let config = ModelConfig { rope_freq_factors, ..config };
     let embeddings = dense(&mut file, "token_embd.weight")?;
+    let eps = config.rms_norm_eps;
+    let norm = |weight: Tensor| RmsNorm::new(weight, eps).map_err(|e| file_error(path, e.to_string()));
     let mut layers = Vec::with_capacity(config.num_layers);
     for i in 0..config.num_layers {
         let name = |part: &str| format!("blk.{i}.{part}.weight");
         layers.push(Layer {
-            attention_norm: RmsNorm::new(dense(&mut file, &name("attn_norm"))?, config.rms_norm_eps),
+            attention_norm: norm(dense(&mut file, &name("attn_norm"))?)?,
             q: matmul(&mut file, &name("attn_q"))?,
             k: matmul(&mut file, &name("attn_k"))?,
             v: matmul(&mut file, &name("attn_v"))?,
             o: matmul(&mut file, &name("attn_output"))?,
-            ffn_norm: RmsNorm::new(dense(&mut file, &name("ffn_norm"))?, config.rms_norm_eps),
+            ffn_norm: norm(dense(&mut file, &name("ffn_norm"))?)?,
             gate: matmul(&mut file, &name("ffn_gate"))?,
             up: matmul(&mut file, &name("ffn_up"))?,
             down: matmul(&mut file, &name("ffn_down"))?,
         });
     }
-    let norm = RmsNorm::new(dense(&mut file, "output_norm.weight")?, config.rms_norm_eps);
+    let norm = norm(dense(&mut file, "output_norm.weight")?)?;
     // Small models tie the output projection to the embeddings.
     let lm_head = if content.tensor_infos.contains_key("output.weight") {
         matmul(&mut file, "output.weight")?
@@ -279,17 +281,18 @@ fn load_safetensors(dir: &Path, device: &Device, dtype: DType) -> Result<LoadedM
         weights.get(shape, name).map_err(|e| file_error(dir, format!("tensor {name}: {e}")))
     };
     let c = &config;
+    let norm = |weight: Tensor| RmsNorm::new(weight, c.rms_norm_eps).map_err(|e| file_error(dir, e.to_string()));
     let linear = |name: &str, out: usize, inp: usize| get(name, &[out, inp]).map(|w| Linear::Candle(QMatMul::Tensor(w)));
     let mut layers = Vec::with_capacity(c.num_layers);
     for i in 0..c.num_layers {
         let p = |part: &str| format!("model.layers.{i}.{part}.weight");
         layers.push(Layer {
-            attention_norm: RmsNorm::new(get(&p("input_layernorm"), &[c.hidden_size])?, c.rms_norm_eps),
+            attention_norm: norm(get(&p("input_layernorm"), &[c.hidden_size])?)?,
             q: linear(&p("self_attn.q_proj"), c.num_heads * c.head_dim, c.hidden_size)?,
             k: linear(&p("self_attn.k_proj"), c.num_kv_heads * c.head_dim, c.hidden_size)?,
             v: linear(&p("self_attn.v_proj"), c.num_kv_heads * c.head_dim, c.hidden_size)?,
             o: linear(&p("self_attn.o_proj"), c.hidden_size, c.num_heads * c.head_dim)?,
-            ffn_norm: RmsNorm::new(get(&p("post_attention_layernorm"), &[c.hidden_size])?, c.rms_norm_eps),
+            ffn_norm: norm(get(&p("post_attention_layernorm"), &[c.hidden_size])?)?,
             gate: linear(&p("mlp.gate_proj"), c.intermediate_size, c.hidden_size)?,
             up: linear(&p("mlp.up_proj"), c.intermediate_size, c.hidden_size)?,
             down: linear(&p("mlp.down_proj"), c.hidden_size, c.intermediate_size)?,
@@ -301,7 +304,7 @@ fn load_safetensors(dir: &Path, device: &Device, dtype: DType) -> Result<LoadedM
     } else {
         linear("lm_head.weight", c.vocab_size, c.hidden_size)?
     };
-    let norm = RmsNorm::new(get("model.norm.weight", &[c.hidden_size])?, c.rms_norm_eps);
+    let norm = norm(get("model.norm.weight", &[c.hidden_size])?)?;
 
     let tokenizer_json = dir.join("tokenizer.json");
     if !tokenizer_json.is_file() {

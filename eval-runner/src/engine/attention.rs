@@ -30,9 +30,10 @@ impl HostKv {
         Self { kv_heads, head_dim, len: 0, keys: Vec::new(), values: Vec::new(), capacity: 0 }
     }
 
-    /// Appends `tokens` tokens given as [kv head][token][dim] (the projection's layout).
-    pub fn append(&mut self, keys: &[f32], values: &[f32], tokens: usize) {
+    /// Appends tokens given token-major, [token][kv head][dim], as the projections produce them.
+    pub fn append(&mut self, keys: &[f32], values: &[f32]) {
         let (heads, dim) = (self.kv_heads, self.head_dim);
+        let tokens = keys.len() / (heads * dim);
         let needed = self.len + tokens;
         if needed > self.capacity {
             let capacity = needed.next_multiple_of(STEP).max(2 * self.capacity);
@@ -46,7 +47,7 @@ impl HostKv {
         }
         for token in 0..tokens {
             for head in 0..heads {
-                let source = (head * tokens + token) * dim;
+                let source = (token * heads + head) * dim;
                 self.keys.extend(keys[source..source + dim].iter().map(|&k| round_to_half(k)));
                 for d in 0..dim {
                     self.values[(head * dim + d) * self.capacity + self.len + token] = round_to_half(values[source + d]);
@@ -67,11 +68,12 @@ impl HostKv {
     }
 }
 
-/// Attention of the last `len` cached positions' queries (given as
-/// [head][token][dim]) against every earlier position, causally masked.
+/// Attention of the queries of the last cached positions (given token-major,
+/// [token][head][dim]) against every earlier position, causally masked.
 /// Returns [token][head × dim].
-pub fn attend(queries: &[f32], heads: usize, kv: &HostKv, len: usize) -> Vec<f32> {
+pub fn attend(queries: &[f32], heads: usize, kv: &HostKv) -> Vec<f32> {
     let dim = kv.head_dim;
+    let len = queries.len() / (heads * dim);
     // Heads are independent: a prompt's many queries spread over the threads.
     let per_head: Vec<Vec<f32>> = if len > 1 {
         (0..heads).into_par_iter().map(|head| attend_head(queries, head, heads, kv, len)).collect()
@@ -97,7 +99,7 @@ fn attend_head(queries: &[f32], head: usize, heads: usize, kv: &HostKv, len: usi
     let mut out = vec![0f32; len * dim];
     let mut weights = vec![0f32; kv.capacity];
     for token in 0..len {
-        let start = (head * len + token) * dim;
+        let start = (token * heads + head) * dim;
         let query: Vec<f32> = queries[start..start + dim].iter().map(|&q| round_to_half(q)).collect();
         let visible = past + token + 1;
         let padded = visible.next_multiple_of(STEP).min(kv.capacity);
@@ -197,9 +199,9 @@ mod tests {
         let mut kv = HostKv::new(1, 32);
         let keys: Vec<f32> = (0..64).map(|i| i as f32 / 64.0).collect();
         let values: Vec<f32> = (0..64).map(|i| (i % 32) as f32 + if i < 32 { 0.0 } else { 100.0 }).collect();
-        kv.append(&keys, &values, 2);
+        kv.append(&keys, &values);
         let queries = vec![0.5f32; 64];
-        let out = attend(&queries, 1, &kv, 2);
+        let out = attend(&queries, 1, &kv);
         // The first token sees only itself: its own values come back unchanged.
         assert_eq!(&out[..32], &values[..32]);
         // The second mixes both positions: every output lies between them.

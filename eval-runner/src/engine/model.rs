@@ -64,10 +64,13 @@ fn inverse_frequencies(config: &ModelConfig) -> Vec<f32> {
         .collect()
 }
 
-/// Precomputed rotary tables, one row per position.
+/// Precomputed rotary tables, one row of head_dim / 2 values per position,
+/// on the device and on the host.
 struct Rotary {
     cos: Tensor,
     sin: Tensor,
+    host_cos: Vec<f32>,
+    host_sin: Vec<f32>,
     interleaved: bool,
 }
 
@@ -96,8 +99,30 @@ impl Rotary {
                 .map(|angle| (angle.cos(), angle.sin()))
                 .unzip()
         };
-        let table = |values: Vec<f32>| Tensor::from_vec(values, (config.max_positions, half), device)?.to_dtype(dtype);
-        Ok(Self { cos: table(cos)?, sin: table(sin)?, interleaved: config.rope_interleaved })
+        let table = |values: &[f32]| Tensor::from_slice(values, (config.max_positions, half), device)?.to_dtype(dtype);
+        Ok(Self {
+            cos: table(&cos)?,
+            sin: table(&sin)?,
+            host_cos: cos,
+            host_sin: sin,
+            interleaved: config.rope_interleaved,
+        })
+    }
+
+    /// Rotates every head of one token (`values` = heads × head_dim) in place, as
+    /// candle's `rope_i` (pairs side by side) or `rope` (pairs half a head apart) do.
+    fn apply_host(&self, values: &mut [f32], head_dim: usize, position: usize) {
+        let half = head_dim / 2;
+        let cos = &self.host_cos[position * half..(position + 1) * half];
+        let sin = &self.host_sin[position * half..(position + 1) * half];
+        for head in values.chunks_exact_mut(head_dim) {
+            for i in 0..half {
+                let (a, b) = if self.interleaved { (2 * i, 2 * i + 1) } else { (i, i + half) };
+                let (x1, x2) = (head[a], head[b]);
+                head[a] = x1 * cos[i] - x2 * sin[i];
+                head[b] = x1 * sin[i] + x2 * cos[i];
+            }
+        }
     }
 
     /// Rotates `x` of shape (1, heads, tokens, head_dim) by each token's own position.
@@ -112,29 +137,30 @@ impl Rotary {
 
 pub struct RmsNorm {
     weight: Tensor,
+    host_weight: Vec<f32>,
     eps: f64,
 }
 
 impl RmsNorm {
-    pub fn new(weight: Tensor, eps: f64) -> Self {
-        Self { weight, eps }
+    pub fn new(weight: Tensor, eps: f64) -> Result<Self> {
+        let host_weight = weight.to_dtype(DType::F32)?.to_vec1()?;
+        Ok(Self { weight, host_weight, eps })
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        if !x.device().is_cpu() {
-            return candle_nn::ops::rms_norm(x, &self.weight, self.eps as f32);
-        }
-        // llama.cpp's arithmetic: squares summed in double, one f32 scale per row, then the weight.
-        let weight: Vec<f32> = self.weight.to_dtype(DType::F32)?.to_vec1()?;
-        let values: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-        let mut out = Vec::with_capacity(values.len());
-        for row in values.chunks_exact(weight.len()) {
+        candle_nn::ops::rms_norm(x, &self.weight, self.eps as f32)
+    }
+
+    /// llama.cpp's arithmetic: squares summed in double, one f32 scale per row, then the weight.
+    fn forward_host(&self, x: &[f32]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(x.len());
+        for row in x.chunks_exact(self.host_weight.len()) {
             let sum: f64 = row.iter().map(|v| f64::from(v * v)).sum();
             let mean = (sum / row.len() as f64) as f32;
             let scale = 1.0 / (mean + self.eps as f32).sqrt();
-            out.extend(row.iter().zip(&weight).map(|(v, w)| (v * scale) * w));
+            out.extend(row.iter().zip(&self.host_weight).map(|(v, w)| (v * scale) * w));
         }
-        Tensor::from_vec(out, x.shape(), x.device())?.to_dtype(x.dtype())
+        out
     }
 }
 
@@ -152,8 +178,9 @@ impl Linear {
         }
     }
 
-    /// Several matrices over one input, in a single pass where the kernels allow it.
-    fn forward_group<const N: usize>(linears: [&Linear; N], x: &Tensor) -> Result<[Tensor; N]> {
+    /// Several matrices over one host input of `tokens` rows, in a single pass
+    /// where the kernels allow it; each output is token-major.
+    fn forward_group_host<const N: usize>(linears: [&Linear; N], x: &[f32], tokens: usize) -> Result<[Vec<f32>; N]> {
         let quantized: Vec<&QuantLinear> = linears
             .iter()
             .filter_map(|l| match l {
@@ -162,11 +189,20 @@ impl Linear {
             })
             .collect();
         let outputs = if quantized.len() == N {
-            QuantLinear::forward_group(&quantized, x)?
+            QuantLinear::forward_group_host(&quantized, x, tokens)?
         } else {
-            linears.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?
+            let input = Tensor::from_slice(x, (tokens, x.len() / tokens), &Device::Cpu)?;
+            linears
+                .iter()
+                .map(|l| l.forward(&input)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1())
+                .collect::<Result<Vec<_>>>()?
         };
         Ok(outputs.try_into().unwrap_or_else(|_| unreachable!("one output per matrix")))
+    }
+
+    fn forward_host(&self, x: &[f32], tokens: usize) -> Result<Vec<f32>> {
+        let [out] = Self::forward_group_host([self], x, tokens)?;
+        Ok(out)
     }
 }
 
@@ -224,6 +260,31 @@ pub struct Segment<'a> {
     pub cache: &'a mut SequenceCache,
 }
 
+/// A step's tokens packed one segment after another.
+struct Batch {
+    ids: Vec<u32>,
+    positions: Vec<u32>,
+    /// Each segment's rows in the packed batch.
+    rows: Vec<std::ops::Range<usize>>,
+}
+
+impl Batch {
+    fn pack(segments: &[Segment<'_>], max_positions: usize) -> Result<Self> {
+        let mut batch = Batch { ids: Vec::new(), positions: Vec::new(), rows: Vec::new() };
+        for segment in segments {
+            let (start, len) = (segment.cache.len, segment.tokens.len());
+            if start + len > max_positions {
+                candle_core::bail!("sequence of {} tokens exceeds the model's {max_positions} positions", start + len);
+            }
+            let first = batch.ids.len();
+            batch.ids.extend_from_slice(segment.tokens);
+            batch.positions.extend((start..start + len).map(|p| p as u32));
+            batch.rows.push(first..first + len);
+        }
+        Ok(batch)
+    }
+}
+
 /// Growth step of the per-sequence caches, in tokens.
 const CACHE_CHUNK: usize = 512;
 
@@ -269,34 +330,63 @@ impl Llama {
     /// Runs one step over every segment and returns each segment's next-token
     /// logits, shape (segments, vocab), in F32. The caches grow by the segments' tokens.
     pub fn forward(&self, segments: &mut [Segment<'_>]) -> Result<Tensor> {
-        // Inside the pool, parallel loops run on this thread too and find the
-        // other workers still spinning between products, instead of waking them.
-        match &self.threads {
-            Some(pool) => pool.install(|| self.step(segments)),
-            None => self.step(segments),
+        let batch = Batch::pack(segments, self.config.max_positions)?;
+        let logits = match &self.threads {
+            // Inside the pool, parallel loops run on this thread too and find the
+            // other workers still spinning between products, instead of waking them.
+            Some(pool) => pool.install(|| self.step_host(&batch, segments)),
+            None => self.step_device(&batch, segments),
+        }?;
+        for segment in segments.iter_mut() {
+            segment.cache.len += segment.tokens.len();
         }
+        Ok(logits)
     }
 
-    fn step(&self, segments: &mut [Segment<'_>]) -> Result<Tensor> {
-        let mut ids = Vec::new();
-        let mut positions = Vec::new();
-        let mut last_rows = Vec::new();
-        for segment in segments.iter() {
-            let start = segment.cache.len;
-            if start + segment.tokens.len() > self.config.max_positions {
-                candle_core::bail!(
-                    "sequence of {} tokens exceeds the model's {} positions",
-                    start + segment.tokens.len(),
-                    self.config.max_positions
-                );
+    /// The CPU step, on plain vectors with the llama.cpp-exact kernels.
+    fn step_host(&self, batch: &Batch, segments: &mut [Segment<'_>]) -> Result<Tensor> {
+        let c = &self.config;
+        let tokens = batch.ids.len();
+        let ids = Tensor::from_slice(&batch.ids, tokens, &self.device)?;
+        let mut x: Vec<f32> = self.embeddings.index_select(&ids, 0)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+        let (q_width, kv_width) = (c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim);
+        for (index, layer) in self.layers.iter().enumerate() {
+            let h = layer.attention_norm.forward_host(&x);
+            let [mut q, mut k, v] = Linear::forward_group_host([&layer.q, &layer.k, &layer.v], &h, tokens)?;
+            for (row, &position) in batch.positions.iter().enumerate() {
+                self.rotary.apply_host(&mut q[row * q_width..(row + 1) * q_width], c.head_dim, position as usize);
+                self.rotary.apply_host(&mut k[row * kv_width..(row + 1) * kv_width], c.head_dim, position as usize);
             }
-            ids.extend_from_slice(segment.tokens);
-            positions.extend((start..start + segment.tokens.len()).map(|p| p as u32));
-            last_rows.push((ids.len() - 1) as u32);
+            let mut attention = Vec::with_capacity(tokens * q_width);
+            for (segment, rows) in segments.iter_mut().zip(&batch.rows) {
+                let LayerCache::Host(kv) = &mut segment.cache.layers[index] else {
+                    candle_core::bail!("a device cache reached the CPU step");
+                };
+                kv.append(&k[rows.start * kv_width..rows.end * kv_width], &v[rows.start * kv_width..rows.end * kv_width]);
+                attention.extend(attention::attend(&q[rows.start * q_width..rows.end * q_width], c.num_heads, kv));
+            }
+            for (x, o) in x.iter_mut().zip(layer.o.forward_host(&attention, tokens)?) {
+                *x += o;
+            }
+            let h = layer.ffn_norm.forward_host(&x);
+            let [gate, up] = Linear::forward_group_host([&layer.gate, &layer.up], &h, tokens)?;
+            let activated: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
+            for (x, d) in x.iter_mut().zip(layer.down.forward_host(&activated, tokens)?) {
+                *x += d;
+            }
         }
-        let total = ids.len();
-        let ids = Tensor::from_vec(ids, total, &self.device)?;
-        let positions = Tensor::from_vec(positions, total, &self.device)?;
+        let hidden = c.hidden_size;
+        let last: Vec<f32> = batch.rows.iter().flat_map(|r| x[(r.end - 1) * hidden..r.end * hidden].to_vec()).collect();
+        let logits = self.lm_head.forward_host(&self.norm.forward_host(&last), batch.rows.len())?;
+        Tensor::from_vec(logits, (batch.rows.len(), c.vocab_size), &self.device)
+    }
+
+    /// The accelerator step, in candle tensor operations.
+    fn step_device(&self, batch: &Batch, segments: &mut [Segment<'_>]) -> Result<Tensor> {
+        let total = batch.ids.len();
+        let last_rows: Vec<u32> = batch.rows.iter().map(|r| r.end as u32 - 1).collect();
+        let ids = Tensor::from_slice(&batch.ids, total, &self.device)?;
+        let positions = Tensor::from_slice(&batch.positions, total, &self.device)?;
         let cos = self.rotary.cos.index_select(&positions, 0)?;
         let sin = self.rotary.sin.index_select(&positions, 0)?;
 
@@ -305,12 +395,8 @@ impl Llama {
             let attention = self.attention(layer, index, &layer.attention_norm.forward(&x)?, &cos, &sin, segments)?;
             x = (x + attention)?;
             let h = layer.ffn_norm.forward(&x)?;
-            let [gate, up] = Linear::forward_group([&layer.gate, &layer.up], &h)?;
-            let mlp = layer.down.forward(&(candle_nn::ops::silu(&gate)? * up)?)?;
+            let mlp = layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
             x = (x + mlp)?;
-        }
-        for segment in segments.iter_mut() {
-            segment.cache.len += segment.tokens.len();
         }
         let last_rows = Tensor::from_vec(last_rows, segments.len(), &self.device)?;
         let last = x.squeeze(0)?.index_select(&last_rows, 0)?;
@@ -331,10 +417,9 @@ impl Llama {
         let heads = |t: Tensor, n: usize| -> Result<Tensor> {
             t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
         };
-        let [q, k, v] = Linear::forward_group([&layer.q, &layer.k, &layer.v], x)?;
-        let q = self.rotary.apply(&heads(q, c.num_heads)?, cos, sin)?;
-        let k = self.rotary.apply(&heads(k, c.num_kv_heads)?, cos, sin)?;
-        let v = heads(v, c.num_kv_heads)?;
+        let q = self.rotary.apply(&heads(layer.q.forward(x)?, c.num_heads)?, cos, sin)?;
+        let k = self.rotary.apply(&heads(layer.k.forward(x)?, c.num_kv_heads)?, cos, sin)?;
+        let v = heads(layer.v.forward(x)?, c.num_kv_heads)?;
 
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         let mut outputs = Vec::with_capacity(segments.len());
@@ -343,12 +428,7 @@ impl Llama {
             let len = segment.tokens.len();
             let past = segment.cache.len;
             let out = match &mut segment.cache.layers[index] {
-                LayerCache::Host(kv) => {
-                    let rows = |t: &Tensor| -> Result<Vec<f32>> { t.narrow(2, offset, len)?.flatten_all()?.to_vec1() };
-                    kv.append(&rows(&k)?, &rows(&v)?, len);
-                    let out = attention::attend(&rows(&q)?, c.num_heads, kv, len);
-                    Tensor::from_vec(out, (1, len, c.num_heads * c.head_dim), &self.device)?
-                }
+                LayerCache::Host(_) => candle_core::bail!("a host cache reached the device step"),
                 LayerCache::Device(cache) => {
                     let q = q.narrow(2, offset, len)?;
                     let stored = |t: &Tensor| t.narrow(2, offset, len)?.contiguous();

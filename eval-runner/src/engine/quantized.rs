@@ -79,18 +79,22 @@ impl QuantLinear {
 
     /// `x` of shape (..., cols) in F32 on the CPU to (..., rows).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(Self::forward_group(&[self], x)?.remove(0))
+        let tokens = x.elem_count() / self.cols;
+        let input: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+        let output = Self::forward_group_host(&[self], &input, tokens)?.remove(0);
+        let mut dims = x.dims().to_vec();
+        *dims.last_mut().expect("at least one dim") = self.rows;
+        Tensor::from_vec(output, dims, &Device::Cpu)
     }
 
-    /// Several matrices over the same input (q, k and v; gate and up) in one
-    /// parallel pass: the input is quantized once and the threads meet once.
-    pub fn forward_group(parts: &[&QuantLinear], x: &Tensor) -> Result<Vec<Tensor>> {
+    /// Several matrices over the same `tokens` input rows (q, k and v; gate and
+    /// up) in one parallel pass: the input is quantized once and the threads
+    /// meet once. Outputs are token-major.
+    pub fn forward_group_host(parts: &[&QuantLinear], input: &[f32], tokens: usize) -> Result<Vec<Vec<f32>>> {
         let cols = parts[0].cols;
-        if parts.iter().any(|p| p.cols != cols) {
+        if parts.iter().any(|p| p.cols != cols) || input.len() != tokens * cols {
             candle_core::bail!("grouped matrices must share their input size");
         }
-        let tokens = x.elem_count() / cols;
-        let input: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
         let blocks = cols / BLOCK;
         // Q8_1 blocks serve Q8_0 weights too: same scale and quants, the sum unused.
         let activations: Vec<BlockQ8> =
@@ -121,8 +125,7 @@ impl QuantLinear {
                 .for_each(|(task, out)| compute(task * rows_per_task, out));
         }
 
-        let mut dims = x.dims().to_vec();
-        parts
+        Ok(parts
             .iter()
             .zip(&starts)
             .map(|(part, &start)| {
@@ -132,10 +135,9 @@ impl QuantLinear {
                         output[token * part.rows + row] = transposed[(start + row) * tokens + token];
                     }
                 }
-                *dims.last_mut().expect("at least one dim") = part.rows;
-                Tensor::from_vec(output, dims.clone(), &Device::Cpu)
+                output
             })
-            .collect()
+            .collect())
     }
 }
 
