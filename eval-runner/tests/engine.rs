@@ -84,7 +84,7 @@ fn greedy_decoding_agrees_with_llama_cpp_served_as_one_batch() {
             agreeing += 1;
         }
     }
-    assert!(agreeing >= 4, "only {agreeing} of {} cases agree on the first 32 tokens", cases.len());
+    assert!(agreeing >= 5, "only {agreeing} of {} cases agree on the first 32 tokens", cases.len());
 }
 
 #[test]

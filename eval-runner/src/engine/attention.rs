@@ -1,8 +1,10 @@
 //! Attention on the CPU with llama.cpp's arithmetic: keys, values, queries
-//! and softmax weights rounded to half precision, dot products summed in
-//! `ggml_vec_dot_f16`'s lane order. Half-precision values are kept as the
-//! f32 numbers they stand for (exactly), so the products need no conversion.
+//! and softmax weights rounded to half precision, dot products summed in the
+//! lane order of its matrix-product kernels, the softmax in its vectorised exp.
+//! Half-precision values are kept as the f32 numbers they stand for (exactly),
+//! so the products need no conversion.
 
+use crate::engine::vecmath::softmax;
 use half::f16;
 use rayon::prelude::*;
 
@@ -105,17 +107,11 @@ fn attend_head(queries: &[f32], head: usize, heads: usize, kv: &HostKv, len: usi
         let padded = visible.next_multiple_of(STEP).min(kv.capacity);
         let scores = &mut weights[..padded];
         for (position, score) in scores.iter_mut().enumerate() {
-            *score = if position < visible { dot(kv.key(position, kv_head), &query) * scale } else { 0.0 };
+            *score = if position < visible { dot(kv.key(position, kv_head), &query) * scale } else { f32::NEG_INFINITY };
         }
-        let max = scores[..visible].iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
-        let mut sum = 0f64;
-        for score in scores[..visible].iter_mut() {
-            *score = (*score - max).exp();
-            sum += f64::from(*score);
-        }
-        let inverse = (1.0 / sum) as f32;
-        for score in scores[..visible].iter_mut() {
-            *score = round_to_half(*score * inverse);
+        softmax(scores);
+        for score in scores.iter_mut() {
+            *score = round_to_half(*score);
         }
         for (d, slot) in out[token * dim..(token + 1) * dim].iter_mut().enumerate() {
             *slot = dot(kv.value_row(kv_head, d, padded), scores);
@@ -124,9 +120,10 @@ fn attend_head(queries: &[f32], head: usize, heads: usize, kv: &HostKv, len: usi
     out
 }
 
-/// `ggml_vec_dot_f16`'s sum: four accumulators of eight lanes over 32-value
-/// steps with fused multiply-adds, reduced in a fixed order; a tail shorter
-/// than a step is added in double precision.
+/// The dot product as llama.cpp's CPU matrix products (tinyBLAS) sum it:
+/// one accumulator of eight lanes, a fused multiply-add per 8 values, the lanes
+/// reduced in a fixed order. Lengths here are multiples of 8; a tail would be
+/// folded in one value at a time.
 pub fn dot(x: &[f32], y: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if crate::engine::quantized::has_avx2() {
@@ -136,50 +133,40 @@ pub fn dot(x: &[f32], y: &[f32]) -> f32 {
     portable::dot(x, y)
 }
 
-fn tail(x: &[f32], y: &[f32], from: usize) -> f64 {
-    (from..x.len()).map(|k| f64::from(x[k] * y[k])).sum()
+fn tail(x: &[f32], y: &[f32], from: usize, sum: f32) -> f32 {
+    (from..x.len()).fold(sum, |sum, k| x[k].mul_add(y[k], sum))
 }
 
 mod portable {
-    use super::{tail, STEP};
+    use super::tail;
 
     pub fn dot(x: &[f32], y: &[f32]) -> f32 {
-        let steps = x.len() / STEP;
-        let mut acc = [[0f32; 8]; 4];
-        for step in 0..steps {
-            for (j, lanes) in acc.iter_mut().enumerate() {
-                for (lane, value) in lanes.iter_mut().enumerate() {
-                    let k = step * STEP + j * 8 + lane;
-                    *value = x[k].mul_add(y[k], *value);
-                }
+        let mut acc = [0f32; 8];
+        for (xs, ys) in x.chunks_exact(8).zip(y.chunks_exact(8)) {
+            for lane in 0..8 {
+                acc[lane] = xs[lane].mul_add(ys[lane], acc[lane]);
             }
         }
-        let lanes: [f32; 8] = std::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]));
-        let quarter: [f32; 4] = std::array::from_fn(|k| lanes[k] + lanes[k + 4]);
-        (f64::from((quarter[0] + quarter[1]) + (quarter[2] + quarter[3])) + tail(x, y, steps * STEP)) as f32
+        let r: [f32; 4] = std::array::from_fn(|k| acc[k + 4] + acc[k]);
+        tail(x, y, x.len() / 8 * 8, (r[0] + r[2]) + (r[1] + r[3]))
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{tail, STEP};
+    use super::tail;
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn dot(x: &[f32], y: &[f32]) -> f32 {
-        let steps = x.len() / STEP;
-        let mut acc = [_mm256_setzero_ps(); 4];
-        for step in 0..steps {
-            for (j, sum) in acc.iter_mut().enumerate() {
-                let k = step * STEP + j * 8;
-                *sum = _mm256_fmadd_ps(_mm256_loadu_ps(x.as_ptr().add(k)), _mm256_loadu_ps(y.as_ptr().add(k)), *sum);
-            }
+        let mut acc = _mm256_setzero_ps();
+        for k in (0..x.len() / 8 * 8).step_by(8) {
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(x.as_ptr().add(k)), _mm256_loadu_ps(y.as_ptr().add(k)), acc);
         }
-        let v = _mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3]));
-        let quarter = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let pairs = _mm_hadd_ps(quarter, quarter);
-        let sum = _mm_cvtss_f32(_mm_hadd_ps(pairs, pairs));
-        (f64::from(sum) + tail(x, y, steps * STEP)) as f32
+        let r = _mm_add_ps(_mm256_extractf128_ps(acc, 1), _mm256_castps256_ps128(acc));
+        let r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+        let sum = _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));
+        tail(x, y, x.len() / 8 * 8, sum)
     }
 }
 

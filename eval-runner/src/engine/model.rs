@@ -6,6 +6,7 @@
 use candle_core::quantized::QMatMul;
 use crate::engine::attention::{self, HostKv};
 use crate::engine::quantized::QuantLinear;
+use crate::engine::vecmath;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
 
@@ -109,8 +110,9 @@ impl Rotary {
         })
     }
 
-    /// Rotates every head of one token (`values` = heads × head_dim) in place, as
-    /// candle's `rope_i` (pairs side by side) or `rope` (pairs half a head apart) do.
+    /// Rotates every head of one token (`values` = heads × head_dim) in place:
+    /// pairs side by side (GGUF) or half a head apart (Hugging Face), each output
+    /// with one fused multiply-add, as llama.cpp's compiled rope computes it.
     fn apply_host(&self, values: &mut [f32], head_dim: usize, position: usize) {
         let half = head_dim / 2;
         let cos = &self.host_cos[position * half..(position + 1) * half];
@@ -119,8 +121,8 @@ impl Rotary {
             for i in 0..half {
                 let (a, b) = if self.interleaved { (2 * i, 2 * i + 1) } else { (i, i + half) };
                 let (x1, x2) = (head[a], head[b]);
-                head[a] = x1 * cos[i] - x2 * sin[i];
-                head[b] = x1 * sin[i] + x2 * cos[i];
+                head[a] = x1.mul_add(cos[i], -(x2 * sin[i]));
+                head[b] = x1.mul_add(sin[i], x2 * cos[i]);
             }
         }
     }
@@ -370,7 +372,7 @@ impl Llama {
             }
             let h = layer.ffn_norm.forward_host(&x);
             let [gate, up] = Linear::forward_group_host([&layer.gate, &layer.up], &h, tokens)?;
-            let activated: Vec<f32> = gate.iter().zip(&up).map(|(g, u)| g / (1.0 + (-g).exp()) * u).collect();
+            let activated = vecmath::swiglu(&gate, &up);
             for (x, d) in x.iter_mut().zip(layer.down.forward_host(&activated, tokens)?) {
                 *x += d;
             }
