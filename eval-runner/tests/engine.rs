@@ -145,3 +145,17 @@ fn sampling_with_a_seed_is_deterministic() {
     let second = engine.generate_blocking(case.prompt_ids.clone(), params).unwrap();
     assert_eq!(first, second);
 }
+
+#[test]
+fn the_tensor_op_path_for_accelerators_generates_the_same_answers() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let cases = reference().cases;
+    let engine = Engine::spawn(model.with_tensor_ops(), tokenizer, EngineConfig::default());
+    // Prompts of different lengths in one batch exercise packing, masks and grouped heads.
+    let requests = cases.iter().take(3).map(|c| (c.prompt_ids.clone(), greedy(8))).collect();
+    for (case, generation) in cases.iter().zip(engine.generate_many_blocking(requests)) {
+        let ours = generation.unwrap().completion_ids;
+        let n = ours.len().min(case.completion_ids.len()).min(5);
+        assert_eq!(ours[..n], case.completion_ids[..n]);
+    }
+}

@@ -318,9 +318,16 @@ impl Llama {
         self.dtype
     }
 
+    /// Runs every step in candle tensor operations, as on accelerators, even on
+    /// the CPU: the accelerator path, checked where no accelerator is.
+    pub fn with_tensor_ops(mut self) -> Self {
+        self.threads = None;
+        self
+    }
+
     pub fn new_cache(&self) -> SequenceCache {
         let layer = || {
-            if self.device.is_cpu() {
+            if self.threads.is_some() {
                 LayerCache::Host(HostKv::new(self.config.num_kv_heads, self.config.head_dim))
             } else {
                 LayerCache::Device(KvCache::new(2, CACHE_CHUNK))
@@ -416,48 +423,62 @@ impl Llama {
     ) -> Result<Tensor> {
         let c = &self.config;
         let total = x.dim(1)?;
+        // (1, tokens, heads × dim) to (1, heads, tokens, dim); one token needs no copy.
         let heads = |t: Tensor, n: usize| -> Result<Tensor> {
-            t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
+            if total == 1 {
+                t.reshape((1, n, 1, c.head_dim))
+            } else {
+                t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
+            }
         };
         let q = self.rotary.apply(&heads(layer.q.forward(x)?, c.num_heads)?, cos, sin)?;
         let k = self.rotary.apply(&heads(layer.k.forward(x)?, c.num_kv_heads)?, cos, sin)?;
         let v = heads(layer.v.forward(x)?, c.num_kv_heads)?;
 
+        let group = c.num_heads / c.num_kv_heads;
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         let mut outputs = Vec::with_capacity(segments.len());
         let mut offset = 0;
         for segment in segments.iter_mut() {
             let len = segment.tokens.len();
             let past = segment.cache.len;
-            let out = match &mut segment.cache.layers[index] {
-                LayerCache::Host(_) => candle_core::bail!("a host cache reached the device step"),
-                LayerCache::Device(cache) => {
-                    let q = q.narrow(2, offset, len)?;
-                    let stored = |t: &Tensor| t.narrow(2, offset, len)?.contiguous();
-                    let (k, v) = cache.append(&stored(&k)?, &stored(&v)?)?;
-                    let k = candle_transformers::utils::repeat_kv(k, c.num_heads / c.num_kv_heads)?.contiguous()?;
-                    let v = candle_transformers::utils::repeat_kv(v, c.num_heads / c.num_kv_heads)?.contiguous()?;
-                    let mut scores = (q.matmul(&k.t()?)? * scale)?.to_dtype(DType::F32)?;
-                    if len > 1 {
-                        scores = scores.broadcast_add(&causal_mask(len, past, &self.device)?)?;
-                    }
-                    let weights = candle_nn::ops::softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
-                    weights.matmul(&v)?.transpose(1, 2)?.reshape((1, len, c.num_heads * c.head_dim))?
-                }
+            let LayerCache::Device(cache) = &mut segment.cache.layers[index] else {
+                candle_core::bail!("a host cache reached the device step");
             };
-            outputs.push(out);
+            let part = |t: &Tensor| if total == len { Ok(t.clone()) } else { t.narrow(2, offset, len)?.contiguous() };
+            let (k, v) = cache.append(&part(&k)?, &part(&v)?)?;
+            let (k, v) = (k.contiguous()?, v.contiguous()?);
+            // The query heads that share a KV head attend together: (1, kv heads, group × tokens, dim),
+            // so keys and values are never repeated.
+            let q = part(&q)?.reshape((1, c.num_kv_heads, group * len, c.head_dim))?;
+            let mut scores = q.matmul(&k.t()?)?.affine(scale, 0.0)?;
+            if len > 1 {
+                scores = scores.broadcast_add(&causal_mask(len, past, group, &self.device)?.to_dtype(scores.dtype())?)?;
+            }
+            let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+            let out = weights.matmul(&v)?.reshape((1, c.num_heads, len, c.head_dim))?;
+            outputs.push(if len == 1 {
+                out.reshape((1, 1, c.num_heads * c.head_dim))?
+            } else {
+                out.transpose(1, 2)?.reshape((1, len, c.num_heads * c.head_dim))?
+            });
             offset += len;
         }
-        layer.o.forward(&Tensor::cat(&outputs, 1)?)
+        let attended = if outputs.len() == 1 { outputs.remove(0) } else { Tensor::cat(&outputs, 1)? };
+        layer.o.forward(&attended)
     }
 }
 
-/// Mask for `len` new tokens after `past` cached ones: token i sees positions up to past + i.
-fn causal_mask(len: usize, past: usize, device: &Device) -> Result<Tensor> {
-    let mask: Vec<f32> = (0..len)
-        .flat_map(|i| (0..past + len).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 }))
+/// Mask for `len` new tokens after `past` cached ones, repeated for the `group`
+/// query heads that share a KV head: token i sees positions up to past + i.
+fn causal_mask(len: usize, past: usize, group: usize, device: &Device) -> Result<Tensor> {
+    let mask: Vec<f32> = (0..group * len)
+        .flat_map(|row| {
+            let i = row % len;
+            (0..past + len).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 })
+        })
         .collect();
-    Tensor::from_vec(mask, (len, past + len), device)
+    Tensor::from_vec(mask, (group * len, past + len), device)
 }
 
 #[cfg(test)]
@@ -466,8 +487,9 @@ mod tests {
 
     #[test]
     fn causal_mask_lets_each_token_see_the_past_and_itself() {
-        let mask = causal_mask(2, 1, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
-        assert_eq!(mask, vec![vec![0.0, 0.0, f32::NEG_INFINITY], vec![0.0, 0.0, 0.0]]);
+        let mask = causal_mask(2, 1, 2, &Device::Cpu).unwrap().to_vec2::<f32>().unwrap();
+        let rows = vec![vec![0.0, 0.0, f32::NEG_INFINITY], vec![0.0, 0.0, 0.0]];
+        assert_eq!(mask, [rows.clone(), rows].concat());
     }
 
     #[test]
