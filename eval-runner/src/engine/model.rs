@@ -399,9 +399,19 @@ impl Llama {
         let cos = self.rotary.cos.index_select(&positions, 0)?;
         let sin = self.rotary.sin.index_select(&positions, 0)?;
 
+        // One causal mask per prompt, shared by every layer.
+        let group = self.config.num_heads / self.config.num_kv_heads;
+        let masks = segments
+            .iter()
+            .map(|s| {
+                let len = s.tokens.len();
+                (len > 1).then(|| causal_mask(len, s.cache.len, group, &self.device)?.to_dtype(self.dtype)).transpose()
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut x = self.embeddings.index_select(&ids, 0)?.unsqueeze(0)?;
         for (index, layer) in self.layers.iter().enumerate() {
-            let attention = self.attention(layer, index, &layer.attention_norm.forward(&x)?, &cos, &sin, segments)?;
+            let h = layer.attention_norm.forward(&x)?;
+            let attention = self.attention(layer, index, &h, &cos, &sin, &masks, segments)?;
             x = (x + attention)?;
             let h = layer.ffn_norm.forward(&x)?;
             let mlp = layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
@@ -419,6 +429,7 @@ impl Llama {
         x: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
+        masks: &[Option<Tensor>],
         segments: &mut [Segment<'_>],
     ) -> Result<Tensor> {
         let c = &self.config;
@@ -439,9 +450,8 @@ impl Llama {
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         let mut outputs = Vec::with_capacity(segments.len());
         let mut offset = 0;
-        for segment in segments.iter_mut() {
+        for (segment, mask) in segments.iter_mut().zip(masks) {
             let len = segment.tokens.len();
-            let past = segment.cache.len;
             let LayerCache::Device(cache) = &mut segment.cache.layers[index] else {
                 candle_core::bail!("a host cache reached the device step");
             };
@@ -452,8 +462,8 @@ impl Llama {
             // so keys and values are never repeated.
             let q = part(&q)?.reshape((1, c.num_kv_heads, group * len, c.head_dim))?;
             let mut scores = q.matmul(&k.t()?)?.affine(scale, 0.0)?;
-            if len > 1 {
-                scores = scores.broadcast_add(&causal_mask(len, past, group, &self.device)?.to_dtype(scores.dtype())?)?;
+            if let Some(mask) = mask {
+                scores = scores.broadcast_add(mask)?;
             }
             let weights = candle_nn::ops::softmax_last_dim(&scores)?;
             let out = weights.matmul(&v)?.reshape((1, c.num_heads, len, c.head_dim))?;
