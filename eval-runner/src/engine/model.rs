@@ -182,7 +182,7 @@ impl Linear {
 
     /// Several matrices over one host input of `tokens` rows, in a single pass
     /// where the kernels allow it; each output is token-major.
-    fn forward_group_host<const N: usize>(linears: [&Linear; N], x: &[f32], tokens: usize) -> Result<[Vec<f32>; N]> {
+    fn forward_group_host(linears: &[&Linear], x: &[f32], tokens: usize) -> Result<Vec<Vec<f32>>> {
         let quantized: Vec<&QuantLinear> = linears
             .iter()
             .filter_map(|l| match l {
@@ -190,21 +190,41 @@ impl Linear {
                 Self::Candle(_) => None,
             })
             .collect();
-        let outputs = if quantized.len() == N {
-            QuantLinear::forward_group_host(&quantized, x, tokens)?
-        } else {
-            let input = Tensor::from_slice(x, (tokens, x.len() / tokens), &Device::Cpu)?;
-            linears
-                .iter()
-                .map(|l| l.forward(&input)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1())
-                .collect::<Result<Vec<_>>>()?
-        };
-        Ok(outputs.try_into().unwrap_or_else(|_| unreachable!("one output per matrix")))
+        if quantized.len() == linears.len() {
+            return QuantLinear::forward_group_host(&quantized, x, tokens);
+        }
+        let input = Tensor::from_slice(x, (tokens, x.len() / tokens), &Device::Cpu)?;
+        linears.iter().map(|l| l.forward(&input)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()).collect()
+    }
+
+    /// The matrices stacked into one, so that one product computes them all;
+    /// left apart when their kinds differ.
+    fn fuse(parts: Vec<Linear>) -> Result<Vec<Linear>> {
+        if parts.iter().all(|p| matches!(p, Self::Quantized(_))) {
+            let quantized = parts.into_iter().filter_map(|p| match p {
+                Self::Quantized(q) => Some(q),
+                Self::Candle(_) => None,
+            });
+            return Ok(match QuantLinear::concat(quantized.collect()) {
+                Ok(fused) => vec![Self::Quantized(fused)],
+                Err(parts) => parts.into_iter().map(Self::Quantized).collect(),
+            });
+        }
+        let dense: Vec<&Tensor> = parts
+            .iter()
+            .filter_map(|p| match p {
+                Self::Candle(QMatMul::Tensor(t)) => Some(t),
+                _ => None,
+            })
+            .collect();
+        if dense.len() == parts.len() {
+            return Ok(vec![Self::Candle(QMatMul::Tensor(Tensor::cat(&dense, 0)?))]);
+        }
+        Ok(parts)
     }
 
     fn forward_host(&self, x: &[f32], tokens: usize) -> Result<Vec<f32>> {
-        let [out] = Self::forward_group_host([self], x, tokens)?;
-        Ok(out)
+        Ok(Self::forward_group_host(&[self], x, tokens)?.remove(0))
     }
 }
 
@@ -220,11 +240,65 @@ pub struct Layer {
     pub down: Linear,
 }
 
+/// A layer as it runs: q/k/v and gate/up each fused into one product where possible.
+struct Block {
+    attention_norm: RmsNorm,
+    qkv: Vec<Linear>,
+    o: Linear,
+    ffn_norm: RmsNorm,
+    gate_up: Vec<Linear>,
+    down: Linear,
+}
+
+impl Block {
+    fn new(layer: Layer) -> Result<Self> {
+        Ok(Self {
+            attention_norm: layer.attention_norm,
+            qkv: Linear::fuse(vec![layer.q, layer.k, layer.v])?,
+            o: layer.o,
+            ffn_norm: layer.ffn_norm,
+            gate_up: Linear::fuse(vec![layer.gate, layer.up])?,
+            down: layer.down,
+        })
+    }
+}
+
+/// Splits token-major host outputs into parts of the given widths (one fused output, or one per part).
+fn split_host<const N: usize>(outputs: Vec<Vec<f32>>, widths: [usize; N]) -> [Vec<f32>; N] {
+    if outputs.len() == N {
+        return outputs.try_into().unwrap_or_else(|_| unreachable!("N outputs"));
+    }
+    let total: usize = widths.iter().sum();
+    let mut parts: [Vec<f32>; N] = std::array::from_fn(|_| Vec::new());
+    for row in outputs[0].chunks_exact(total) {
+        let mut start = 0;
+        for (part, width) in parts.iter_mut().zip(widths) {
+            part.extend_from_slice(&row[start..start + width]);
+            start += width;
+        }
+    }
+    parts
+}
+
+/// The same split for device outputs, as views along the last dimension.
+fn split_device<const N: usize>(outputs: Vec<Tensor>, widths: [usize; N]) -> Result<[Tensor; N]> {
+    if outputs.len() == N {
+        return Ok(outputs.try_into().unwrap_or_else(|_| unreachable!("N outputs")));
+    }
+    let mut start = 0;
+    let mut parts = Vec::with_capacity(N);
+    for width in widths {
+        parts.push(outputs[0].narrow(candle_core::D::Minus1, start, width)?);
+        start += width;
+    }
+    Ok(parts.try_into().unwrap_or_else(|_| unreachable!("N parts")))
+}
+
 pub struct Llama {
     pub config: ModelConfig,
     /// Embedding rows in the compute dtype, looked up by token id.
     embeddings: Tensor,
-    layers: Vec<Layer>,
+    layers: Vec<Block>,
     norm: RmsNorm,
     lm_head: Linear,
     rotary: Rotary,
@@ -301,6 +375,7 @@ impl Llama {
     ) -> Result<Self> {
         let device = embeddings.device().clone();
         let rotary = Rotary::new(&config, dtype, &device)?;
+        let layers = layers.into_iter().map(Block::new).collect::<Result<Vec<_>>>()?;
         // Sized by RAYON_NUM_THREADS, else by the machine's cores.
         let threads = device
             .is_cpu()
@@ -361,7 +436,8 @@ impl Llama {
         let (q_width, kv_width) = (c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim);
         for (index, layer) in self.layers.iter().enumerate() {
             let h = layer.attention_norm.forward_host(&x);
-            let [mut q, mut k, v] = Linear::forward_group_host([&layer.q, &layer.k, &layer.v], &h, tokens)?;
+            let qkv: Vec<&Linear> = layer.qkv.iter().collect();
+            let [mut q, mut k, v] = split_host(Linear::forward_group_host(&qkv, &h, tokens)?, [q_width, kv_width, kv_width]);
             for (row, &position) in batch.positions.iter().enumerate() {
                 self.rotary.apply_host(&mut q[row * q_width..(row + 1) * q_width], c.head_dim, position as usize);
                 self.rotary.apply_host(&mut k[row * kv_width..(row + 1) * kv_width], c.head_dim, position as usize);
@@ -378,7 +454,8 @@ impl Llama {
                 *x += o;
             }
             let h = layer.ffn_norm.forward_host(&x);
-            let [gate, up] = Linear::forward_group_host([&layer.gate, &layer.up], &h, tokens)?;
+            let gate_up: Vec<&Linear> = layer.gate_up.iter().collect();
+            let [gate, up] = split_host(Linear::forward_group_host(&gate_up, &h, tokens)?, [c.intermediate_size; 2]);
             let activated = vecmath::swiglu(&gate, &up);
             for (x, d) in x.iter_mut().zip(layer.down.forward_host(&activated, tokens)?) {
                 *x += d;
@@ -414,7 +491,9 @@ impl Llama {
             let attention = self.attention(layer, index, &h, &cos, &sin, &masks, segments)?;
             x = (x + attention)?;
             let h = layer.ffn_norm.forward(&x)?;
-            let mlp = layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(&h)?)? * layer.up.forward(&h)?)?)?;
+            let outputs = layer.gate_up.iter().map(|l| l.forward(&h)).collect::<Result<Vec<_>>>()?;
+            let [gate, up] = split_device(outputs, [self.config.intermediate_size; 2])?;
+            let mlp = layer.down.forward(&(candle_nn::ops::silu(&gate)? * up)?)?;
             x = (x + mlp)?;
         }
         let last_rows = Tensor::from_vec(last_rows, segments.len(), &self.device)?;
@@ -424,7 +503,7 @@ impl Llama {
 
     fn attention(
         &self,
-        layer: &Layer,
+        layer: &Block,
         index: usize,
         x: &Tensor,
         cos: &Tensor,
@@ -442,9 +521,12 @@ impl Llama {
                 t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
             }
         };
-        let q = self.rotary.apply(&heads(layer.q.forward(x)?, c.num_heads)?, cos, sin)?;
-        let k = self.rotary.apply(&heads(layer.k.forward(x)?, c.num_kv_heads)?, cos, sin)?;
-        let v = heads(layer.v.forward(x)?, c.num_kv_heads)?;
+        let outputs = layer.qkv.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?;
+        let (q_width, kv_width) = (c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim);
+        let [q, k, v] = split_device(outputs, [q_width, kv_width, kv_width])?;
+        let q = self.rotary.apply(&heads(q.contiguous()?, c.num_heads)?, cos, sin)?;
+        let k = self.rotary.apply(&heads(k.contiguous()?, c.num_kv_heads)?, cos, sin)?;
+        let v = heads(v.contiguous()?, c.num_kv_heads)?;
 
         let group = c.num_heads / c.num_kv_heads;
         let scale = 1.0 / (c.head_dim as f64).sqrt();

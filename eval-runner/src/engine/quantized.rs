@@ -77,6 +77,28 @@ impl QuantLinear {
         Ok(Some(Self { rows, cols, weights }))
     }
 
+    /// The matrices stacked row-wise into one (q, k and v; gate and up), when
+    /// they share their input size and format.
+    pub fn concat(parts: Vec<QuantLinear>) -> std::result::Result<QuantLinear, Vec<QuantLinear>> {
+        let same = parts.windows(2).all(|w| {
+            w[0].cols == w[1].cols && matches!((&w[0].weights, &w[1].weights), (Rows::Q4_1(_), Rows::Q4_1(_)) | (Rows::Q8_0(_), Rows::Q8_0(_)))
+        });
+        if !same || parts.is_empty() {
+            return Err(parts);
+        }
+        let mut parts = parts.into_iter();
+        let mut fused = parts.next().expect("at least one part");
+        for part in parts {
+            fused.rows += part.rows;
+            match (&mut fused.weights, part.weights) {
+                (Rows::Q4_1(all), Rows::Q4_1(more)) => all.extend(more),
+                (Rows::Q8_0(all), Rows::Q8_0(more)) => all.extend(more),
+                _ => unreachable!("formats checked above"),
+            }
+        }
+        Ok(fused)
+    }
+
     /// `x` of shape (..., cols) in F32 on the CPU to (..., rows).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let tokens = x.elem_count() / self.cols;
