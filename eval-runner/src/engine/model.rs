@@ -521,12 +521,13 @@ impl Llama {
                 t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
             }
         };
-        let outputs = layer.qkv.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?;
-        let (q_width, kv_width) = (c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim);
-        let [q, k, v] = split_device(outputs, [q_width, kv_width, kv_width])?;
-        let q = self.rotary.apply(&heads(q.contiguous()?, c.num_heads)?, cos, sin)?;
-        let k = self.rotary.apply(&heads(k.contiguous()?, c.num_kv_heads)?, cos, sin)?;
-        let v = heads(v.contiguous()?, c.num_kv_heads)?;
+        // q, k and v side by side, laid out by head once: (1, heads + 2 × kv heads, tokens, dim).
+        let mut outputs = layer.qkv.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?;
+        let fused = if outputs.len() == 1 { outputs.remove(0) } else { Tensor::cat(&outputs, 2)? };
+        let all = heads(fused, c.num_heads + 2 * c.num_kv_heads)?;
+        let q = self.rotary.apply(&all.narrow(1, 0, c.num_heads)?, cos, sin)?;
+        let k = self.rotary.apply(&all.narrow(1, c.num_heads, c.num_kv_heads)?, cos, sin)?;
+        let v = all.narrow(1, c.num_heads + c.num_kv_heads, c.num_kv_heads)?;
 
         let group = c.num_heads / c.num_kv_heads;
         let scale = 1.0 / (c.head_dim as f64).sqrt();
@@ -537,7 +538,7 @@ impl Llama {
             let LayerCache::Device(cache) = &mut segment.cache.layers[index] else {
                 candle_core::bail!("a host cache reached the device step");
             };
-            let part = |t: &Tensor| if total == len { Ok(t.clone()) } else { t.narrow(2, offset, len)?.contiguous() };
+            let part = |t: &Tensor| if total == len { t.contiguous() } else { t.narrow(2, offset, len)?.contiguous() };
             let (k, v) = cache.append(&part(&k)?, &part(&v)?)?;
             let (k, v) = (k.contiguous()?, v.contiguous()?);
             // The query heads that share a KV head attend together: (1, kv heads, group × tokens, dim),
