@@ -485,10 +485,14 @@ impl Llama {
                 (len > 1).then(|| causal_mask(len, s.cache.len, group, &self.device)?.to_dtype(self.dtype)).transpose()
             })
             .collect::<Result<Vec<_>>>()?;
+        let decode_mask = self.decode_mask(segments)?;
         let mut x = self.embeddings.index_select(&ids, 0)?.unsqueeze(0)?;
         for (index, layer) in self.layers.iter().enumerate() {
             let h = layer.attention_norm.forward(&x)?;
-            let attention = self.attention(layer, index, &h, &cos, &sin, &masks, segments)?;
+            let attention = match &decode_mask {
+                Some(mask) => self.attention_decode(layer, index, &h, &cos, &sin, mask, segments)?,
+                None => self.attention(layer, index, &h, &cos, &sin, &masks, segments)?,
+            };
             x = (x + attention)?;
             let h = layer.ffn_norm.forward(&x)?;
             let outputs = layer.gate_up.iter().map(|l| l.forward(&h)).collect::<Result<Vec<_>>>()?;
@@ -499,6 +503,74 @@ impl Llama {
         let last_rows = Tensor::from_vec(last_rows, segments.len(), &self.device)?;
         let last = x.squeeze(0)?.index_select(&last_rows, 0)?;
         self.lm_head.forward(&self.norm.forward(&last)?)?.to_dtype(DType::F32)
+    }
+
+    /// When every sequence adds one token and their caches can be read to a common
+    /// length, the step attends for all of them at once: the mask (sequences, 1, 1,
+    /// longest) hides each cache's unused tail.
+    fn decode_mask(&self, segments: &[Segment<'_>]) -> Result<Option<Tensor>> {
+        if segments.len() < 2 || segments.iter().any(|s| s.tokens.len() != 1) {
+            return Ok(None);
+        }
+        let lengths: Vec<usize> = segments.iter().map(|s| s.cache.len + 1).collect();
+        let longest = lengths.iter().copied().max().unwrap_or(0);
+        // Caches grow in chunks: each must already hold (or be about to hold) `longest` positions.
+        if lengths.iter().any(|l| l.next_multiple_of(CACHE_CHUNK) < longest) {
+            return Ok(None);
+        }
+        let mask: Vec<f32> = lengths
+            .iter()
+            .flat_map(|&len| (0..longest).map(move |j| if j < len { 0.0 } else { f32::NEG_INFINITY }))
+            .collect();
+        Tensor::from_vec(mask, (lengths.len(), 1, 1, longest), &self.device)?.to_dtype(self.dtype).map(Some)
+    }
+
+    /// Attention for a step of single-token sequences, batched over the sequences.
+    #[allow(clippy::too_many_arguments)]
+    fn attention_decode(
+        &self,
+        layer: &Block,
+        index: usize,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: &Tensor,
+        segments: &mut [Segment<'_>],
+    ) -> Result<Tensor> {
+        let c = &self.config;
+        let batch = segments.len();
+        let longest = mask.dim(3)?;
+        let mut outputs = layer.qkv.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?;
+        let fused = if outputs.len() == 1 { outputs.remove(0) } else { Tensor::cat(&outputs, 2)? };
+        // (1, heads, sequences, dim): one token per sequence, each at its own position.
+        let all = fused.reshape((1, batch, c.num_heads + 2 * c.num_kv_heads, c.head_dim))?.transpose(1, 2)?.contiguous()?;
+        let q = self.rotary.apply(&all.narrow(1, 0, c.num_heads)?, cos, sin)?;
+        let k = self.rotary.apply(&all.narrow(1, c.num_heads, c.num_kv_heads)?, cos, sin)?;
+        let v = all.narrow(1, c.num_heads + c.num_kv_heads, c.num_kv_heads)?;
+        // (sequences, kv heads, 1, dim), one slice per sequence's cache.
+        let per_sequence = |t: &Tensor| t.transpose(1, 2)?.contiguous()?.reshape((batch, c.num_kv_heads, 1, c.head_dim));
+        let (k, v) = (per_sequence(&k)?, per_sequence(&v)?);
+        let mut keys = Vec::with_capacity(batch);
+        let mut values = Vec::with_capacity(batch);
+        for (b, segment) in segments.iter_mut().enumerate() {
+            let LayerCache::Device(cache) = &mut segment.cache.layers[index] else {
+                candle_core::bail!("a host cache reached the device step");
+            };
+            cache.append(&k.narrow(0, b, 1)?, &v.narrow(0, b, 1)?)?;
+            let full = |data: &Option<Tensor>| -> Result<Tensor> {
+                data.as_ref().ok_or_else(|| candle_core::Error::Msg("empty cache".into()))?.narrow(2, 0, longest)
+            };
+            keys.push(full(cache.k_cache().all_data())?);
+            values.push(full(cache.v_cache().all_data())?);
+        }
+        let (keys, values) = (Tensor::cat(&keys, 0)?, Tensor::cat(&values, 0)?);
+        let group = c.num_heads / c.num_kv_heads;
+        let q = q.transpose(1, 2)?.contiguous()?.reshape((batch, c.num_kv_heads, group, c.head_dim))?;
+        let scale = 1.0 / (c.head_dim as f64).sqrt();
+        let scores = q.matmul(&keys.t()?)?.affine(scale, 0.0)?.broadcast_add(mask)?;
+        let weights = candle_nn::ops::softmax_last_dim(&scores)?;
+        let out = weights.matmul(&values)?.reshape((1, batch, c.num_heads * c.head_dim))?;
+        layer.o.forward(&out)
     }
 
     fn attention(
