@@ -103,7 +103,12 @@ fn open(args: &ModelArgs) -> anyhow::Result<(LoadedModel, Device)> {
         (Some(DTypeChoice::F16), _) => DType::F16,
     };
     let path = load::resolve_model_path(&args.model)?;
-    Ok((load::load(&path, &device, dtype)?, device))
+    // Large models take a while to read: say so on a terminal (the spinner hides itself elsewhere).
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("loading {}", path.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let loaded = load::load(&path, &device, dtype);
+    spinner.finish_and_clear();
+    Ok((loaded?, device))
 }
 
 fn read_chat(path: &PathBuf) -> anyhow::Result<Vec<Message>> {

@@ -17,14 +17,26 @@ const BLOCK: usize = 32;
 /// Tokens computed together against one weight row.
 const TOKENS_PER_PASS: usize = 4;
 
+/// A Q4_1 weight block as GGUF stores it (20 bytes): scale and minimum in half
+/// precision, 32 four-bit quants.
+#[repr(C)]
 #[derive(Clone, Copy)]
 pub struct BlockQ4_1 {
-    d: f32,
-    m: f32,
+    d: f16,
+    m: f16,
     /// Low nibbles hold values 0..16, high nibbles values 16..32.
     qs: [u8; 16],
 }
 
+/// A Q8_0 weight block as GGUF stores it (34 bytes).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct BlockQ8_0 {
+    d: f16,
+    qs: [i8; 32],
+}
+
+/// A block of quantized activations (Q8_1, or Q8_0 with the sum unused), scales widened once.
 #[derive(Clone, Copy)]
 pub struct BlockQ8 {
     d: f32,
@@ -35,7 +47,7 @@ pub struct BlockQ8 {
 
 enum Rows {
     Q4_1(Vec<BlockQ4_1>),
-    Q8_0(Vec<BlockQ8>),
+    Q8_0(Vec<BlockQ8_0>),
 }
 
 /// A weight matrix of `rows` outputs × `cols` inputs, kept quantized.
@@ -45,8 +57,8 @@ pub struct QuantLinear {
     weights: Rows,
 }
 
-fn half(bytes: &[u8]) -> f32 {
-    f16::from_le_bytes([bytes[0], bytes[1]]).to_f32()
+fn half(bytes: &[u8]) -> f16 {
+    f16::from_le_bytes([bytes[0], bytes[1]])
 }
 
 impl QuantLinear {
@@ -65,11 +77,7 @@ impl QuantLinear {
             ),
             GgmlDType::Q8_0 => Rows::Q8_0(
                 data.chunks_exact(34)
-                    .map(|b| BlockQ8 {
-                        d: half(&b[0..2]),
-                        s: 0.0,
-                        qs: std::array::from_fn(|i| b[2 + i] as i8),
-                    })
+                    .map(|b| BlockQ8_0 { d: half(&b[0..2]), qs: std::array::from_fn(|i| b[2 + i] as i8) })
                     .collect(),
             ),
             _ => return Ok(None),
@@ -207,10 +215,12 @@ fn hsum(acc: [f32; 8]) -> f32 {
     (r[0] + r[2]) + (r[1] + r[3])
 }
 
-/// Whether the AVX2 + FMA kernels can run here.
+/// Whether the AVX2 + FMA + F16C kernels can run here.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("fma")
+        && std::arch::is_x86_feature_detected!("f16c")
 }
 
 /// One weight row against N activation rows.
@@ -224,7 +234,7 @@ fn dot_q4_1_q8_1<const N: usize>(w: &[BlockQ4_1], inputs: [&[BlockQ8]; N]) -> [f
     inputs.map(|a| portable::dot_q4_1_q8_1(w, a))
 }
 
-fn dot_q8_0_q8_0<const N: usize>(w: &[BlockQ8], inputs: [&[BlockQ8]; N]) -> [f32; N] {
+fn dot_q8_0_q8_0<const N: usize>(w: &[BlockQ8_0], inputs: [&[BlockQ8]; N]) -> [f32; N] {
     assert!(inputs.iter().all(|a| a.len() == w.len()));
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
@@ -236,7 +246,7 @@ fn dot_q8_0_q8_0<const N: usize>(w: &[BlockQ8], inputs: [&[BlockQ8]; N]) -> [f32
 
 /// The same arithmetic without SIMD: lane by lane, with fused multiply-adds, so the bits agree.
 mod portable {
-    use super::{hsum, BlockQ4_1, BlockQ8, BLOCK};
+    use super::{hsum, BlockQ4_1, BlockQ8, BlockQ8_0, BLOCK};
 
     /// Lane j of a block's integer dot product sums the products of values 4j..4j+4.
     fn lanes(x: impl Fn(usize) -> i32, y: &[i8; BLOCK]) -> [i32; 8] {
@@ -253,17 +263,17 @@ mod portable {
         let mut acc = [0f32; 8];
         let mut mins = 0f32;
         for (w, a) in w.iter().zip(a) {
-            mins += w.m * a.s;
+            mins += w.m.to_f32() * a.s;
             let nibble = |k: usize| i32::from(if k < 16 { w.qs[k] & 0x0f } else { w.qs[k - 16] >> 4 });
-            accumulate(&mut acc, w.d * a.d, lanes(nibble, &a.qs));
+            accumulate(&mut acc, w.d.to_f32() * a.d, lanes(nibble, &a.qs));
         }
         hsum(acc) + mins
     }
 
-    pub fn dot_q8_0_q8_0(w: &[BlockQ8], a: &[BlockQ8]) -> f32 {
+    pub fn dot_q8_0_q8_0(w: &[BlockQ8_0], a: &[BlockQ8]) -> f32 {
         let mut acc = [0f32; 8];
         for (w, a) in w.iter().zip(a) {
-            accumulate(&mut acc, w.d * a.d, lanes(|k| i32::from(w.qs[k]), &a.qs));
+            accumulate(&mut acc, w.d.to_f32() * a.d, lanes(|k| i32::from(w.qs[k]), &a.qs));
         }
         hsum(acc)
     }
@@ -271,8 +281,20 @@ mod portable {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{BlockQ4_1, BlockQ8};
+    use super::{BlockQ4_1, BlockQ8, BlockQ8_0};
     use std::arch::x86_64::*;
+
+    /// The block's scale and minimum, widened together.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn scale_and_min(w: &BlockQ4_1) -> (f32, f32) {
+        let both = _mm_cvtph_ps(_mm_cvtsi32_si128((w as *const BlockQ4_1).cast::<i32>().read_unaligned()));
+        (_mm_cvtss_f32(both), _mm_cvtss_f32(_mm_movehdup_ps(both)))
+    }
+
+    #[target_feature(enable = "avx2,fma,f16c")]
+    unsafe fn scale(w: &BlockQ8_0) -> f32 {
+        _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(w.d.to_bits()))))
+    }
 
     #[target_feature(enable = "avx2,fma")]
     unsafe fn hsum(acc: __m256) -> f32 {
@@ -288,28 +310,30 @@ mod avx2 {
         _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_set1_epi16(1), pairs))
     }
 
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,f16c")]
     pub unsafe fn dot_q4_1_q8_1<const N: usize>(w: &[BlockQ4_1], inputs: [&[BlockQ8]; N]) -> [f32; N] {
         let mut acc = [_mm256_setzero_ps(); N];
         let mut mins = [0f32; N];
         let low = _mm256_set1_epi8(0x0f);
         for (b, w) in w.iter().enumerate() {
+            let (d, m) = scale_and_min(w);
             let packed = _mm_loadu_si128(w.qs.as_ptr().cast());
             let nibbles = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low);
             for t in 0..N {
                 let a = inputs[t].get_unchecked(b);
-                mins[t] += w.m * a.s;
+                mins[t] += m * a.s;
                 let y = _mm256_loadu_si256(a.qs.as_ptr().cast());
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(w.d * a.d), lanes(nibbles, y), acc[t]);
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), lanes(nibbles, y), acc[t]);
             }
         }
         std::array::from_fn(|t| hsum(acc[t]) + mins[t])
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_q8_0_q8_0<const N: usize>(w: &[BlockQ8], inputs: [&[BlockQ8]; N]) -> [f32; N] {
+    #[target_feature(enable = "avx2,fma,f16c")]
+    pub unsafe fn dot_q8_0_q8_0<const N: usize>(w: &[BlockQ8_0], inputs: [&[BlockQ8]; N]) -> [f32; N] {
         let mut acc = [_mm256_setzero_ps(); N];
         for (b, w) in w.iter().enumerate() {
+            let d = scale(w);
             let x = _mm256_loadu_si256(w.qs.as_ptr().cast());
             let magnitude = _mm256_sign_epi8(x, x);
             for t in 0..N {
@@ -317,7 +341,7 @@ mod avx2 {
                 let y = _mm256_loadu_si256(a.qs.as_ptr().cast());
                 // |x| × (y with x's sign): the same products, in the unsigned × signed form the instruction takes.
                 let products = lanes(magnitude, _mm256_sign_epi8(y, x));
-                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(w.d * a.d), products, acc[t]);
+                acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * a.d), products, acc[t]);
             }
         }
         std::array::from_fn(|t| hsum(acc[t]))
@@ -346,11 +370,15 @@ mod tests {
     #[test]
     fn the_simd_and_portable_kernels_agree_bit_for_bit() {
         let weights: Vec<BlockQ4_1> = (0..4u8)
-            .map(|i| BlockQ4_1 { d: 0.01 * f32::from(i + 1), m: -0.05, qs: std::array::from_fn(|k| (k as u8).wrapping_mul(37).wrapping_add(i)) })
+            .map(|i| BlockQ4_1 { d: f16::from_f32(0.01 * f32::from(i + 1)), m: f16::from_f32(-0.05), qs: std::array::from_fn(|k| (k as u8).wrapping_mul(37).wrapping_add(i)) })
             .collect();
         let q8_1: Vec<BlockQ8> = (0..4).map(|i| quantize_q8(&block(i), true)).collect();
-        let q8_0: Vec<BlockQ8> = (4..8).map(|i| quantize_q8(&block(i), false)).collect();
-        let inputs = [&q8_1[..], &q8_0[..], &q8_1[..]];
+        let q8_0: Vec<BlockQ8_0> = (4..8)
+            .map(|i| quantize_q8(&block(i), false))
+            .map(|a| BlockQ8_0 { d: f16::from_f32(a.d), qs: a.qs })
+            .collect();
+        let second: Vec<BlockQ8> = (4..8).map(|i| quantize_q8(&block(i), true)).collect();
+        let inputs = [&q8_1[..], &second[..], &q8_1[..]];
         for (value, input) in dot_q4_1_q8_1(&weights, inputs).iter().zip(inputs) {
             assert_eq!(value.to_bits(), portable::dot_q4_1_q8_1(&weights, input).to_bits());
         }
