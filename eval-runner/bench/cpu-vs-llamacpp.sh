@@ -20,7 +20,7 @@ fi
 cd "$ROOT"
 cargo build --release --quiet -p eval-runner
 MODEL="$MODEL_DIR/$MODEL_FILE"
-ours="$(RAYON_NUM_THREADS=$THREADS "$CARGO_TARGET_DIR/release/eval-runner" bench --model "$MODEL" \
+ours="$("$CARGO_TARGET_DIR/release/eval-runner" bench --model "$MODEL" --threads "$THREADS" \
   --prompt-len "$PROMPT_LEN" --gen-len "$GEN_LEN" --batch 1 --batch 16 --json)"
 peer="$("$VENV/bin/python" eval-runner/bench/llamacpp_peer.py --model "$MODEL" \
   --prompt-len "$PROMPT_LEN" --gen-len "$GEN_LEN" --threads "$THREADS")"

@@ -40,6 +40,9 @@ struct ModelArgs {
     /// Compute dtype; defaults to f32 on CPU and bf16 on CUDA.
     #[arg(long, value_enum)]
     dtype: Option<DTypeChoice>,
+    /// CPU threads for inference (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -108,7 +111,12 @@ fn open(args: &ModelArgs) -> anyhow::Result<(LoadedModel, Device)> {
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let loaded = load::load(&path, &device, dtype);
     spinner.finish_and_clear();
-    Ok((loaded?, device))
+    let mut loaded = loaded?;
+    if let Some(threads) = args.threads {
+        anyhow::ensure!(threads > 0, "--threads must be at least 1");
+        loaded.model = loaded.model.with_threads(threads);
+    }
+    Ok((loaded, device))
 }
 
 fn read_chat(path: &PathBuf) -> anyhow::Result<Vec<Message>> {

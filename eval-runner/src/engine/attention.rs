@@ -6,7 +6,8 @@
 
 use crate::engine::vecmath::softmax;
 use half::f16;
-use rayon::prelude::*;
+use crate::engine::spin_pool::SpinPool;
+use std::sync::Mutex;
 
 /// Dot products run over whole 32-value steps; shorter tails are zero-padded, as llama.cpp pads its cache.
 const STEP: usize = 32;
@@ -73,12 +74,19 @@ impl HostKv {
 /// Attention of the queries of the last cached positions (given token-major,
 /// [token][head][dim]) against every earlier position, causally masked.
 /// Returns [token][head × dim].
-pub fn attend(queries: &[f32], heads: usize, kv: &HostKv) -> Vec<f32> {
+pub fn attend(queries: &[f32], heads: usize, kv: &HostKv, pool: &SpinPool) -> Vec<f32> {
     let dim = kv.head_dim;
     let len = queries.len() / (heads * dim);
     // Heads are independent: a prompt's many queries spread over the threads.
     let per_head: Vec<Vec<f32>> = if len > 1 {
-        (0..heads).into_par_iter().map(|head| attend_head(queries, head, heads, kv, len)).collect()
+        let results: Vec<Mutex<Vec<f32>>> = (0..heads).map(|_| Mutex::new(Vec::new())).collect();
+        let shares = pool.parallelism();
+        pool.run(&|share| {
+            for head in (share..heads).step_by(shares) {
+                *results[head].lock().expect("head result") = attend_head(queries, head, heads, kv, len);
+            }
+        });
+        results.into_iter().map(|r| r.into_inner().expect("head result")).collect()
     } else {
         (0..heads).map(|head| attend_head(queries, head, heads, kv, len)).collect()
     };
@@ -188,7 +196,7 @@ mod tests {
         let values: Vec<f32> = (0..64).map(|i| (i % 32) as f32 + if i < 32 { 0.0 } else { 100.0 }).collect();
         kv.append(&keys, &values);
         let queries = vec![0.5f32; 64];
-        let out = attend(&queries, 1, &kv);
+        let out = attend(&queries, 1, &kv, &SpinPool::new(2));
         // The first token sees only itself: its own values come back unchanged.
         assert_eq!(&out[..32], &values[..32]);
         // The second mixes both positions: every output lies between them.

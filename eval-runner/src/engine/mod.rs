@@ -8,6 +8,7 @@
 pub mod attention;
 pub mod model;
 pub mod quantized;
+pub mod spin_pool;
 pub mod vecmath;
 
 use crate::tokenizer::TextTokenizer;

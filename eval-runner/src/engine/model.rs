@@ -6,6 +6,7 @@
 use candle_core::quantized::QMatMul;
 use crate::engine::attention::{self, HostKv};
 use crate::engine::quantized::QuantLinear;
+use crate::engine::spin_pool::SpinPool;
 use crate::engine::vecmath;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::kv_cache::KvCache;
@@ -182,7 +183,7 @@ impl Linear {
 
     /// Several matrices over one host input of `tokens` rows, in a single pass
     /// where the kernels allow it; each output is token-major.
-    fn forward_group_host(linears: &[&Linear], x: &[f32], tokens: usize) -> Result<Vec<Vec<f32>>> {
+    fn forward_group_host(linears: &[&Linear], x: &[f32], tokens: usize, pool: &SpinPool) -> Result<Vec<Vec<f32>>> {
         let quantized: Vec<&QuantLinear> = linears
             .iter()
             .filter_map(|l| match l {
@@ -191,7 +192,7 @@ impl Linear {
             })
             .collect();
         if quantized.len() == linears.len() {
-            return QuantLinear::forward_group_host(&quantized, x, tokens);
+            return QuantLinear::forward_group_host(&quantized, x, tokens, Some(pool));
         }
         let input = Tensor::from_slice(x, (tokens, x.len() / tokens), &Device::Cpu)?;
         linears.iter().map(|l| l.forward(&input)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()).collect()
@@ -223,8 +224,8 @@ impl Linear {
         Ok(parts)
     }
 
-    fn forward_host(&self, x: &[f32], tokens: usize) -> Result<Vec<f32>> {
-        Ok(Self::forward_group_host(&[self], x, tokens)?.remove(0))
+    fn forward_host(&self, x: &[f32], tokens: usize, pool: &SpinPool) -> Result<Vec<f32>> {
+        Ok(Self::forward_group_host(&[self], x, tokens, pool)?.remove(0))
     }
 }
 
@@ -302,8 +303,8 @@ pub struct Llama {
     norm: RmsNorm,
     lm_head: Linear,
     rotary: Rotary,
-    /// CPU threads for the matrix products; the calling thread works as one of them.
-    threads: Option<rayon::ThreadPool>,
+    /// CPU workers for the host step; `None` runs candle tensor operations instead.
+    pool: Option<SpinPool>,
     dtype: DType,
     device: Device,
 }
@@ -376,13 +377,9 @@ impl Llama {
         let device = embeddings.device().clone();
         let rotary = Rotary::new(&config, dtype, &device)?;
         let layers = layers.into_iter().map(Block::new).collect::<Result<Vec<_>>>()?;
-        // Sized by RAYON_NUM_THREADS, else by the machine's cores.
-        let threads = device
-            .is_cpu()
-            .then(|| rayon::ThreadPoolBuilder::new().thread_name(|i| format!("matmul-{i}")).build())
-            .transpose()
-            .map_err(|e| candle_core::Error::Msg(format!("cannot start the CPU threads: {e}")))?;
-        Ok(Self { config, embeddings: embeddings.to_dtype(dtype)?, layers, norm, lm_head, rotary, threads, dtype, device })
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pool = device.is_cpu().then(|| SpinPool::new(cores));
+        Ok(Self { config, embeddings: embeddings.to_dtype(dtype)?, layers, norm, lm_head, rotary, pool, dtype, device })
     }
 
     pub fn device(&self) -> &Device {
@@ -396,13 +393,21 @@ impl Llama {
     /// Runs every step in candle tensor operations, as on accelerators, even on
     /// the CPU: the accelerator path, checked where no accelerator is.
     pub fn with_tensor_ops(mut self) -> Self {
-        self.threads = None;
+        self.pool = None;
+        self
+    }
+
+    /// Uses `threads` CPU threads (the caller included) for the host step.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        if self.pool.is_some() {
+            self.pool = Some(SpinPool::new(threads));
+        }
         self
     }
 
     pub fn new_cache(&self) -> SequenceCache {
         let layer = || {
-            if self.threads.is_some() {
+            if self.pool.is_some() {
                 LayerCache::Host(HostKv::new(self.config.num_kv_heads, self.config.head_dim))
             } else {
                 LayerCache::Device(KvCache::new(2, CACHE_CHUNK))
@@ -415,10 +420,8 @@ impl Llama {
     /// logits, shape (segments, vocab), in F32. The caches grow by the segments' tokens.
     pub fn forward(&self, segments: &mut [Segment<'_>]) -> Result<Tensor> {
         let batch = Batch::pack(segments, self.config.max_positions)?;
-        let logits = match &self.threads {
-            // Inside the pool, parallel loops run on this thread too and find the
-            // other workers still spinning between products, instead of waking them.
-            Some(pool) => pool.install(|| self.step_host(&batch, segments)),
+        let logits = match &self.pool {
+            Some(pool) => self.step_host(&batch, segments, pool),
             None => self.step_device(&batch, segments),
         }?;
         for segment in segments.iter_mut() {
@@ -428,7 +431,7 @@ impl Llama {
     }
 
     /// The CPU step, on plain vectors with the llama.cpp-exact kernels.
-    fn step_host(&self, batch: &Batch, segments: &mut [Segment<'_>]) -> Result<Tensor> {
+    fn step_host(&self, batch: &Batch, segments: &mut [Segment<'_>], pool: &SpinPool) -> Result<Tensor> {
         let c = &self.config;
         let tokens = batch.ids.len();
         let ids = Tensor::from_slice(&batch.ids, tokens, &self.device)?;
@@ -437,7 +440,7 @@ impl Llama {
         for (index, layer) in self.layers.iter().enumerate() {
             let h = layer.attention_norm.forward_host(&x);
             let qkv: Vec<&Linear> = layer.qkv.iter().collect();
-            let [mut q, mut k, v] = split_host(Linear::forward_group_host(&qkv, &h, tokens)?, [q_width, kv_width, kv_width]);
+            let [mut q, mut k, v] = split_host(Linear::forward_group_host(&qkv, &h, tokens, pool)?, [q_width, kv_width, kv_width]);
             for (row, &position) in batch.positions.iter().enumerate() {
                 self.rotary.apply_host(&mut q[row * q_width..(row + 1) * q_width], c.head_dim, position as usize);
                 self.rotary.apply_host(&mut k[row * kv_width..(row + 1) * kv_width], c.head_dim, position as usize);
@@ -448,22 +451,22 @@ impl Llama {
                     candle_core::bail!("a device cache reached the CPU step");
                 };
                 kv.append(&k[rows.start * kv_width..rows.end * kv_width], &v[rows.start * kv_width..rows.end * kv_width]);
-                attention.extend(attention::attend(&q[rows.start * q_width..rows.end * q_width], c.num_heads, kv));
+                attention.extend(attention::attend(&q[rows.start * q_width..rows.end * q_width], c.num_heads, kv, pool));
             }
-            for (x, o) in x.iter_mut().zip(layer.o.forward_host(&attention, tokens)?) {
+            for (x, o) in x.iter_mut().zip(layer.o.forward_host(&attention, tokens, pool)?) {
                 *x += o;
             }
             let h = layer.ffn_norm.forward_host(&x);
             let gate_up: Vec<&Linear> = layer.gate_up.iter().collect();
-            let [gate, up] = split_host(Linear::forward_group_host(&gate_up, &h, tokens)?, [c.intermediate_size; 2]);
+            let [gate, up] = split_host(Linear::forward_group_host(&gate_up, &h, tokens, pool)?, [c.intermediate_size; 2]);
             let activated = vecmath::swiglu(&gate, &up);
-            for (x, d) in x.iter_mut().zip(layer.down.forward_host(&activated, tokens)?) {
+            for (x, d) in x.iter_mut().zip(layer.down.forward_host(&activated, tokens, pool)?) {
                 *x += d;
             }
         }
         let hidden = c.hidden_size;
         let last: Vec<f32> = batch.rows.iter().flat_map(|r| x[(r.end - 1) * hidden..r.end * hidden].to_vec()).collect();
-        let logits = self.lm_head.forward_host(&self.norm.forward_host(&last), batch.rows.len())?;
+        let logits = self.lm_head.forward_host(&self.norm.forward_host(&last), batch.rows.len(), pool)?;
         Tensor::from_vec(logits, (batch.rows.len(), c.vocab_size), &self.device)
     }
 

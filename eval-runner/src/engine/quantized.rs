@@ -11,7 +11,8 @@
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Result, Tensor};
 use half::f16;
-use rayon::prelude::*;
+use crate::engine::spin_pool::SpinPool;
+use std::sync::Mutex;
 
 const BLOCK: usize = 32;
 /// Tokens computed together against one weight row.
@@ -111,7 +112,7 @@ impl QuantLinear {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let tokens = x.elem_count() / self.cols;
         let input: Vec<f32> = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-        let output = Self::forward_group_host(&[self], &input, tokens)?.remove(0);
+        let output = Self::forward_group_host(&[self], &input, tokens, None)?.remove(0);
         let mut dims = x.dims().to_vec();
         *dims.last_mut().expect("at least one dim") = self.rows;
         Tensor::from_vec(output, dims, &Device::Cpu)
@@ -120,7 +121,12 @@ impl QuantLinear {
     /// Several matrices over the same `tokens` input rows (q, k and v; gate and
     /// up) in one parallel pass: the input is quantized once and the threads
     /// meet once. Outputs are token-major.
-    pub fn forward_group_host(parts: &[&QuantLinear], input: &[f32], tokens: usize) -> Result<Vec<Vec<f32>>> {
+    pub fn forward_group_host(
+        parts: &[&QuantLinear],
+        input: &[f32],
+        tokens: usize,
+        pool: Option<&SpinPool>,
+    ) -> Result<Vec<Vec<f32>>> {
         let cols = parts[0].cols;
         if parts.iter().any(|p| p.cols != cols) || input.len() != tokens * cols {
             candle_core::bail!("grouped matrices must share their input size");
@@ -144,16 +150,25 @@ impl QuantLinear {
             }
         };
         // out_t[row][token]; small products run on this thread, where waking others costs more than it saves.
-        let mut transposed = vec![0f32; total_rows * tokens];
-        if total_rows * blocks * tokens < SERIAL_BELOW {
-            compute(0, &mut transposed);
-        } else {
-            let rows_per_task = total_rows.div_ceil(rayon::current_num_threads() * 2).max(16);
-            transposed
-                .par_chunks_mut(rows_per_task * tokens)
-                .enumerate()
-                .for_each(|(task, out)| compute(task * rows_per_task, out));
-        }
+        let transposed = match pool {
+            Some(pool) if total_rows * blocks * tokens >= SERIAL_BELOW => {
+                let shares = pool.parallelism();
+                let per_share = total_rows.div_ceil(shares);
+                let results: Vec<Mutex<Vec<f32>>> = (0..shares).map(|_| Mutex::new(Vec::new())).collect();
+                pool.run(&|share| {
+                    let (start, end) = ((share * per_share).min(total_rows), ((share + 1) * per_share).min(total_rows));
+                    let mut out = vec![0f32; (end - start) * tokens];
+                    compute(start, &mut out);
+                    *results[share].lock().expect("share result") = out;
+                });
+                results.into_iter().flat_map(|r| r.into_inner().expect("share result")).collect()
+            }
+            _ => {
+                let mut out = vec![0f32; total_rows * tokens];
+                compute(0, &mut out);
+                out
+            }
+        };
 
         Ok(parts
             .iter()
