@@ -12,6 +12,7 @@ use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Result, Tensor};
 use half::f16;
 use crate::engine::spin_pool::SpinPool;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 const BLOCK: usize = 32;
@@ -152,16 +153,23 @@ impl QuantLinear {
         // out_t[row][token]; small products run on this thread, where waking others costs more than it saves.
         let transposed = match pool {
             Some(pool) if total_rows * blocks * tokens >= SERIAL_BELOW => {
-                let shares = pool.parallelism();
-                let per_share = total_rows.div_ceil(shares);
-                let results: Vec<Mutex<Vec<f32>>> = (0..shares).map(|_| Mutex::new(Vec::new())).collect();
-                pool.run(&|share| {
-                    let (start, end) = ((share * per_share).min(total_rows), ((share + 1) * per_share).min(total_rows));
+                // Threads take runs of rows as they finish, so a slower one takes fewer.
+                let run = total_rows.div_ceil(pool.parallelism() * 8).max(16);
+                let next = AtomicUsize::new(0);
+                let runs: Mutex<Vec<(usize, Vec<f32>)>> = Mutex::new(Vec::new());
+                pool.run(&|_| loop {
+                    let start = next.fetch_add(run, Ordering::Relaxed);
+                    if start >= total_rows {
+                        break;
+                    }
+                    let end = (start + run).min(total_rows);
                     let mut out = vec![0f32; (end - start) * tokens];
                     compute(start, &mut out);
-                    *results[share].lock().expect("share result") = out;
+                    runs.lock().expect("runs").push((start, out));
                 });
-                results.into_iter().flat_map(|r| r.into_inner().expect("share result")).collect()
+                let mut runs = runs.into_inner().expect("runs");
+                runs.sort_unstable_by_key(|(start, _)| *start);
+                runs.into_iter().flat_map(|(_, out)| out).collect()
             }
             _ => {
                 let mut out = vec![0f32; total_rows * tokens];
