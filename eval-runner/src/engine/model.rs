@@ -528,6 +528,25 @@ impl Llama {
         Tensor::from_vec(mask, (lengths.len(), 1, 1, longest), &self.device)?.to_dtype(self.dtype).map(Some)
     }
 
+    /// q, k and v of every token, rotated, each laid out (1, heads, tokens, dim);
+    /// a single token needs no copy.
+    fn qkv_by_head(&self, layer: &Block, x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+        let c = &self.config;
+        let total = x.dim(1)?;
+        let heads = c.num_heads + 2 * c.num_kv_heads;
+        let mut outputs = layer.qkv.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?;
+        let fused = if outputs.len() == 1 { outputs.remove(0) } else { Tensor::cat(&outputs, 2)? };
+        let all = if total == 1 {
+            fused.reshape((1, heads, 1, c.head_dim))?
+        } else {
+            fused.reshape((1, total, heads, c.head_dim))?.transpose(1, 2)?.contiguous()?
+        };
+        let q = self.rotary.apply(&all.narrow(1, 0, c.num_heads)?, cos, sin)?;
+        let k = self.rotary.apply(&all.narrow(1, c.num_heads, c.num_kv_heads)?, cos, sin)?;
+        let v = all.narrow(1, c.num_heads + c.num_kv_heads, c.num_kv_heads)?;
+        Ok((q, k, v))
+    }
+
     /// Attention for a step of single-token sequences, batched over the sequences.
     #[allow(clippy::too_many_arguments)]
     fn attention_decode(
@@ -543,13 +562,8 @@ impl Llama {
         let c = &self.config;
         let batch = segments.len();
         let longest = mask.dim(3)?;
-        let mut outputs = layer.qkv.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?;
-        let fused = if outputs.len() == 1 { outputs.remove(0) } else { Tensor::cat(&outputs, 2)? };
         // (1, heads, sequences, dim): one token per sequence, each at its own position.
-        let all = fused.reshape((1, batch, c.num_heads + 2 * c.num_kv_heads, c.head_dim))?.transpose(1, 2)?.contiguous()?;
-        let q = self.rotary.apply(&all.narrow(1, 0, c.num_heads)?, cos, sin)?;
-        let k = self.rotary.apply(&all.narrow(1, c.num_heads, c.num_kv_heads)?, cos, sin)?;
-        let v = all.narrow(1, c.num_heads + c.num_kv_heads, c.num_kv_heads)?;
+        let (q, k, v) = self.qkv_by_head(layer, x, cos, sin)?;
         // (sequences, kv heads, 1, dim), one slice per sequence's cache.
         let per_sequence = |t: &Tensor| t.transpose(1, 2)?.contiguous()?.reshape((batch, c.num_kv_heads, 1, c.head_dim));
         let (k, v) = (per_sequence(&k)?, per_sequence(&v)?);
@@ -588,21 +602,7 @@ impl Llama {
     ) -> Result<Tensor> {
         let c = &self.config;
         let total = x.dim(1)?;
-        // (1, tokens, heads × dim) to (1, heads, tokens, dim); one token needs no copy.
-        let heads = |t: Tensor, n: usize| -> Result<Tensor> {
-            if total == 1 {
-                t.reshape((1, n, 1, c.head_dim))
-            } else {
-                t.reshape((1, total, n, c.head_dim))?.transpose(1, 2)?.contiguous()
-            }
-        };
-        // q, k and v side by side, laid out by head once: (1, heads + 2 × kv heads, tokens, dim).
-        let mut outputs = layer.qkv.iter().map(|l| l.forward(x)).collect::<Result<Vec<_>>>()?;
-        let fused = if outputs.len() == 1 { outputs.remove(0) } else { Tensor::cat(&outputs, 2)? };
-        let all = heads(fused, c.num_heads + 2 * c.num_kv_heads)?;
-        let q = self.rotary.apply(&all.narrow(1, 0, c.num_heads)?, cos, sin)?;
-        let k = self.rotary.apply(&all.narrow(1, c.num_heads, c.num_kv_heads)?, cos, sin)?;
-        let v = all.narrow(1, c.num_heads + c.num_kv_heads, c.num_kv_heads)?;
+        let (q, k, v) = self.qkv_by_head(layer, x, cos, sin)?;
 
         let group = c.num_heads / c.num_kv_heads;
         let scale = 1.0 / (c.head_dim as f64).sqrt();
