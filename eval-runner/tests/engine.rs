@@ -36,9 +36,11 @@ fn reference() -> Reference {
     serde_json::from_str(&text).expect("reference JSON")
 }
 
+/// One thread per model: the tests run side by side, and spinning workers would crowd the cores.
 fn embedded() -> LoadedModel {
     let path = load::resolve_model_path("default").expect("run ./scripts/install-model.sh first");
-    load::load(&path, &Device::Cpu, DType::F32).expect("load the embedded model")
+    let LoadedModel { model, tokenizer } = load::load(&path, &Device::Cpu, DType::F32).expect("load the embedded model");
+    LoadedModel { model: model.with_threads(1), tokenizer }
 }
 
 fn greedy(max_tokens: usize) -> GenerationParams {
@@ -94,12 +96,15 @@ fn batched_and_one_at_a_time_generation_are_identical() {
     let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
     let one_at_a_time: Vec<_> =
         cases.iter().map(|c| engine.generate_blocking(c.prompt_ids.clone(), greedy(24)).unwrap()).collect();
-    let batched: Vec<_> = engine
-        .generate_many_blocking(cases.iter().map(|c| (c.prompt_ids.clone(), greedy(24))).collect())
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let requests: Vec<_> = cases.iter().map(|c| (c.prompt_ids.clone(), greedy(24))).collect();
+    let batched: Vec<_> = engine.generate_many_blocking(requests.clone()).into_iter().map(Result::unwrap).collect();
     assert_eq!(batched, one_at_a_time);
+
+    // Splitting the products over threads changes nothing either.
+    let LoadedModel { model, tokenizer } = embedded();
+    let threaded = Engine::spawn(model.with_threads(2), tokenizer, EngineConfig::default());
+    let on_two_threads: Vec<_> = threaded.generate_many_blocking(requests).into_iter().map(Result::unwrap).collect();
+    assert_eq!(on_two_threads, one_at_a_time);
 }
 
 #[test]
