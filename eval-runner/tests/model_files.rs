@@ -69,3 +69,23 @@ fn a_missing_path_is_refused() {
     assert!(!ok);
     assert_one_line(&stderr, "error: /nonexistent/model.gguf: no such file or folder");
 }
+
+#[test]
+fn a_malformed_chat_file_and_zero_threads_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat = dir.path().join("chat.json");
+    std::fs::write(&chat, r#"{"role": "user"}"#).unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_eval-runner")).args(args).output().unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let model = embedded_model();
+    let model = model.to_str().unwrap();
+    let (ok, stderr) = run(&["generate", "--model", model, "--chat", chat.to_str().unwrap()]);
+    assert!(!ok);
+    assert_one_line(&stderr, "expected a JSON list of {\"role\", \"content\"} messages");
+
+    let (ok, stderr) = run(&["tokenize", "--model", model, "--threads", "0", "hi"]);
+    assert!(!ok);
+    assert_one_line(&stderr, "error: --threads must be at least 1");
+}
