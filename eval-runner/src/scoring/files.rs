@@ -84,6 +84,27 @@ pub fn parse_val_json(file: &str, text: &str) -> Result<ValScores, FileError> {
     Ok(scores)
 }
 
+/// How a run was made, from clemcore's `run.json`: scores are comparable only
+/// between runs with the same settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSettings {
+    pub clem_version: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+}
+
+pub fn parse_run_json(file: &str, text: &str) -> Result<RunSettings, FileError> {
+    let value: serde_json::Value = serde_json::from_str(&bare_nan_to_null(text))
+        .map_err(|e| error(file, Some(e.line()), format!("not valid JSON: {e}")))?;
+    // Self-play: one player model, under key "0".
+    let gen_args = &value["player_models"]["0"]["gen_args"];
+    Ok(RunSettings {
+        clem_version: value["clem_version"].as_str().map(String::from),
+        temperature: gen_args["temperature"].as_f64(),
+        max_tokens: gen_args["max_tokens"].as_u64(),
+    })
+}
+
 /// One model's row of a `results.csv`: the claimed summary and the per-game columns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResultsRow {
@@ -223,6 +244,16 @@ mod tests {
             parse_results_csv("clem/results.csv", text).unwrap_err().to_string(),
             "clem/results.csv:2: column \"taboo, % Played\": \"x\" is not a number"
         );
+    }
+
+    #[test]
+    fn run_settings_are_read_from_the_player_model() {
+        let text = r#"{"clem_version": "3.7.2", "player_models": {"0": {"gen_args": {"temperature": 0.0, "max_tokens": 100}}}}"#;
+        assert_eq!(
+            parse_run_json("run.json", text).unwrap(),
+            RunSettings { clem_version: Some("3.7.2".into()), temperature: Some(0.0), max_tokens: Some(100) }
+        );
+        assert!(parse_run_json("run.json", "{").unwrap_err().message.starts_with("not valid JSON"));
     }
 
     #[test]

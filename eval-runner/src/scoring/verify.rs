@@ -2,13 +2,16 @@
 //! from the per-game columns (and from the episodes, when `raw.csv` is there)
 //! and compares every claimed number with its recomputation.
 
-use super::files::{self, FileError, ResultsRow, ValScores};
+use super::files::{self, FileError, ResultsRow, RunSettings, ValScores};
 use super::{summarize, GameScore, Summary, CLEM_GAMES};
 use serde::Serialize;
 use std::path::Path;
 
 /// Claimed and recomputed may differ by this much (published numbers have two decimals).
 pub const TOLERANCE: f64 = 0.01;
+
+/// The settings `playpen eval` uses by default: greedy, 300 new tokens.
+pub const REFERENCE_SETTINGS: RunSettings = RunSettings { clem_version: None, temperature: Some(0.0), max_tokens: Some(300) };
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Mismatch {
@@ -29,6 +32,8 @@ pub struct SuiteReport {
     pub games: Vec<GameScore>,
     /// Whether `raw.csv` was there and the games were recomputed from its episodes.
     pub checked_episodes: bool,
+    /// From `<suite>/<model>/run.json`, when present.
+    pub settings: Option<RunSettings>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -130,6 +135,8 @@ fn check_suite(
             true
         }
     };
+    let run_file = format!("{suite}/{}/run.json", row.model);
+    let settings = read(dir, &run_file)?.map(|text| files::parse_run_json(&run_file, &text)).transpose()?;
     Ok(Some(SuiteReport {
         suite: suite.to_string(),
         model: row.model.clone(),
@@ -137,6 +144,7 @@ fn check_suite(
         recomputed,
         games: row.games.clone(),
         checked_episodes,
+        settings,
     }))
 }
 
@@ -153,6 +161,30 @@ fn game_list_warnings(clem: &SuiteReport) -> Vec<String> {
         warnings.push(format!("games not in the reference list: {}", extra.join(", ")));
     }
     warnings
+}
+
+/// Scores are comparable only under the same generation settings: say when they differ or are unknown.
+fn settings_warning(suite: &SuiteReport) -> Option<String> {
+    let Some(settings) = &suite.settings else {
+        return Some(format!("no {}/{}/run.json: the generation settings are unknown", suite.suite, suite.model));
+    };
+    let reference = &REFERENCE_SETTINGS;
+    let shown = |value: Option<String>| value.unwrap_or_else(|| "unknown".to_string());
+    let describe = |s: &RunSettings| {
+        format!(
+            "temperature {} and max_tokens {}",
+            shown(s.temperature.map(|t| t.to_string())),
+            shown(s.max_tokens.map(|m| m.to_string()))
+        )
+    };
+    (settings.temperature != reference.temperature || settings.max_tokens != reference.max_tokens).then(|| {
+        format!(
+            "{} was generated with {}; the reference settings are {}",
+            suite.suite,
+            describe(settings),
+            describe(reference)
+        )
+    })
 }
 
 /// Verifies the results folder `dir` (the one holding `<model>.val.json`).
@@ -188,6 +220,7 @@ pub fn verify_dir(dir: &Path) -> Result<Verification, FileError> {
         if !suite.checked_episodes {
             warnings.push(format!("no {}/raw.csv: the per-game columns were not checked against episodes", suite.suite));
         }
+        warnings.extend(settings_warning(suite));
     }
     Ok(Verification { model, claimed, verified: mismatches.is_empty(), clem, statics, mismatches, warnings })
 }
@@ -256,10 +289,20 @@ mod tests {
         std::fs::create_dir(dir.path().join("clem")).unwrap();
         std::fs::copy(run.join("results.csv"), dir.path().join("clem/results.csv")).unwrap();
         std::fs::copy(run.join("raw.csv"), dir.path().join("clem/raw.csv")).unwrap();
+        std::fs::create_dir(dir.path().join("clem/mock")).unwrap();
+        std::fs::copy(run.join("mock/run.json"), dir.path().join("clem/mock/run.json")).unwrap();
         std::fs::write(dir.path().join("mock.val.json"), r#"{"clemscore": 32.78}"#).unwrap();
         let verification = verify_dir(dir.path()).unwrap();
         assert!(verification.verified, "{:?}", verification.mismatches);
-        assert!(verification.clem.unwrap().checked_episodes);
+        let clem = verification.clem.unwrap();
+        assert!(clem.checked_episodes);
+        assert_eq!(clem.settings.unwrap().max_tokens, Some(100));
+        assert!(
+            verification.warnings.iter().any(|w| w
+                == "clem was generated with temperature 0 and max_tokens 100; the reference settings are temperature 0 and max_tokens 300"),
+            "{:?}",
+            verification.warnings
+        );
 
         let table = std::fs::read_to_string(run.join("results.csv")).unwrap().replace("100.0,40.0", "100.0,45.0");
         std::fs::write(dir.path().join("clem/results.csv"), table).unwrap();
