@@ -143,7 +143,6 @@ struct Scheduler {
     config: EngineConfig,
     waiting: VecDeque<Job>,
     running: Vec<Sequence>,
-    reserved: usize,
 }
 
 fn sampling(params: &GenerationParams) -> Sampling {
@@ -156,7 +155,7 @@ fn sampling(params: &GenerationParams) -> Sampling {
 
 impl Scheduler {
     fn new(model: Llama, tokenizer: TextTokenizer, config: EngineConfig) -> Self {
-        Self { model, tokenizer, config, waiting: VecDeque::new(), running: Vec::new(), reserved: 0 }
+        Self { model, tokenizer, config, waiting: VecDeque::new(), running: Vec::new() }
     }
 
     fn run(mut self, mut jobs: mpsc::UnboundedReceiver<Job>) {
@@ -173,15 +172,15 @@ impl Scheduler {
             self.admit();
             // A caller that stopped waiting has cancelled: free its slot.
             self.running.retain(|s| !s.job.reply.is_closed());
-            self.release_reservations();
             if !self.running.is_empty() {
                 self.step();
             }
         }
     }
 
-    fn release_reservations(&mut self) {
-        self.reserved = self.running.iter().map(|s| s.reserved).sum();
+    /// KV-cache tokens the running sequences have reserved.
+    fn reserved(&self) -> usize {
+        self.running.iter().map(|s| s.reserved).sum()
     }
 
     fn admit(&mut self) {
@@ -199,11 +198,10 @@ impl Scheduler {
                 let _ = job.reply.send(Err(error));
                 continue;
             }
-            if self.reserved + needed > self.config.kv_budget_tokens || self.running.len() >= self.config.max_batch {
+            if self.reserved() + needed > self.config.kv_budget_tokens || self.running.len() >= self.config.max_batch {
                 return;
             }
             let job = self.waiting.pop_front().expect("front exists");
-            self.reserved += needed;
             self.running.push(Sequence {
                 cache: self.model.new_cache(),
                 sampler: LogitsProcessor::from_sampling(job.params.seed, sampling(&job.params)),
@@ -227,7 +225,6 @@ impl Scheduler {
                 for sequence in self.running.drain(..) {
                     let _ = sequence.job.reply.send(Err(EngineError::Inference(error.to_string())));
                 }
-                self.reserved = 0;
                 return;
             }
         };
@@ -241,7 +238,6 @@ impl Scheduler {
         }
         for (row, result) in finished.into_iter().rev() {
             let sequence = self.running.swap_remove(row);
-            self.reserved -= sequence.reserved;
             let _ = sequence.job.reply.send(result);
         }
     }

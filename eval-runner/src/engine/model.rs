@@ -337,6 +337,14 @@ pub struct Segment<'a> {
     pub cache: &'a mut SequenceCache,
 }
 
+/// How a step on the device masks attention.
+enum StepMasks {
+    /// Every sequence adds one token: one product for all, masking each cache's tail.
+    Batched(Tensor),
+    /// One causal mask per prompt (none for single tokens).
+    PerSequence(Vec<Option<Tensor>>),
+}
+
 /// A step's tokens packed one segment after another.
 struct Batch {
     ids: Vec<u32>,
@@ -479,23 +487,16 @@ impl Llama {
         let cos = self.rotary.cos.index_select(&positions, 0)?;
         let sin = self.rotary.sin.index_select(&positions, 0)?;
 
-        // One causal mask per prompt, shared by every layer.
-        let group = self.config.num_heads / self.config.num_kv_heads;
-        let masks = segments
-            .iter()
-            .map(|s| {
-                let len = s.tokens.len();
-                (len > 1).then(|| causal_mask(len, s.cache.len, group, &self.device)?.to_dtype(self.dtype)).transpose()
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let decode_mask = self.decode_mask(segments)?;
+        let masks = self.step_masks(segments)?;
         let mut x = self.embeddings.index_select(&ids, 0)?.unsqueeze(0)?;
         for (index, layer) in self.layers.iter().enumerate() {
             let h = layer.attention_norm.forward(&x)?;
-            let attention = match &decode_mask {
-                Some(mask) => self.attention_decode(layer, index, &h, &cos, &sin, mask, segments)?,
-                None => self.attention(layer, index, &h, &cos, &sin, &masks, segments)?,
+            let (q, k, v) = self.qkv_by_head(layer, &h, &cos, &sin)?;
+            let attended = match &masks {
+                StepMasks::Batched(mask) => self.attend_batched(index, &q, &k, &v, mask, segments)?,
+                StepMasks::PerSequence(masks) => self.attend_each(index, &q, &k, &v, masks, segments)?,
             };
+            let attention = layer.o.forward(&attended)?;
             x = (x + attention)?;
             let h = layer.ffn_norm.forward(&x)?;
             let outputs = layer.gate_up.iter().map(|l| l.forward(&h)).collect::<Result<Vec<_>>>()?;
@@ -508,24 +509,34 @@ impl Llama {
         self.lm_head.forward(&self.norm.forward(&last)?)?.to_dtype(DType::F32)
     }
 
-    /// When every sequence adds one token and their caches can be read to a common
-    /// length, the step attends for all of them at once: the mask (sequences, 1, 1,
-    /// longest) hides each cache's unused tail.
-    fn decode_mask(&self, segments: &[Segment<'_>]) -> Result<Option<Tensor>> {
-        if segments.len() < 2 || segments.iter().any(|s| s.tokens.len() != 1) {
-            return Ok(None);
-        }
-        let lengths: Vec<usize> = segments.iter().map(|s| s.cache.len + 1).collect();
+    /// The step's masks, built once and shared by every layer. When every sequence
+    /// adds one token and their caches can be read to a common length, the step
+    /// attends for all of them at once, with one mask (sequences, 1, 1, longest)
+    /// hiding each cache's unused tail; otherwise each prompt gets its causal mask.
+    fn step_masks(&self, segments: &[Segment<'_>]) -> Result<StepMasks> {
+        let lengths: Vec<usize> = segments.iter().map(|s| s.cache.len + s.tokens.len()).collect();
         let longest = lengths.iter().copied().max().unwrap_or(0);
         // Caches grow in chunks: each must already hold (or be about to hold) `longest` positions.
-        if lengths.iter().any(|l| l.next_multiple_of(CACHE_CHUNK) < longest) {
-            return Ok(None);
+        let batched = segments.len() > 1
+            && segments.iter().all(|s| s.tokens.len() == 1)
+            && lengths.iter().all(|l| l.next_multiple_of(CACHE_CHUNK) >= longest);
+        if !batched {
+            let group = self.config.num_heads / self.config.num_kv_heads;
+            let masks = segments
+                .iter()
+                .map(|s| {
+                    let len = s.tokens.len();
+                    (len > 1).then(|| causal_mask(len, s.cache.len, group, &self.device)?.to_dtype(self.dtype)).transpose()
+                })
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(StepMasks::PerSequence(masks));
         }
         let mask: Vec<f32> = lengths
             .iter()
             .flat_map(|&len| (0..longest).map(move |j| if j < len { 0.0 } else { f32::NEG_INFINITY }))
             .collect();
-        Tensor::from_vec(mask, (lengths.len(), 1, 1, longest), &self.device)?.to_dtype(self.dtype).map(Some)
+        let mask = Tensor::from_vec(mask, (lengths.len(), 1, 1, longest), &self.device)?.to_dtype(self.dtype)?;
+        Ok(StepMasks::Batched(mask))
     }
 
     /// q, k and v of every token, rotated, each laid out (1, heads, tokens, dim);
@@ -547,26 +558,23 @@ impl Llama {
         Ok((q, k, v))
     }
 
-    /// Attention for a step of single-token sequences, batched over the sequences.
-    #[allow(clippy::too_many_arguments)]
-    fn attention_decode(
+    /// Attention for a step of single-token sequences, batched over the sequences;
+    /// q, k and v are (1, heads, sequences, dim). Returns (1, sequences, heads × dim).
+    fn attend_batched(
         &self,
-        layer: &Block,
         index: usize,
-        x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
         mask: &Tensor,
         segments: &mut [Segment<'_>],
     ) -> Result<Tensor> {
         let c = &self.config;
         let batch = segments.len();
         let longest = mask.dim(3)?;
-        // (1, heads, sequences, dim): one token per sequence, each at its own position.
-        let (q, k, v) = self.qkv_by_head(layer, x, cos, sin)?;
         // (sequences, kv heads, 1, dim), one slice per sequence's cache.
         let per_sequence = |t: &Tensor| t.transpose(1, 2)?.contiguous()?.reshape((batch, c.num_kv_heads, 1, c.head_dim));
-        let (k, v) = (per_sequence(&k)?, per_sequence(&v)?);
+        let (k, v) = (per_sequence(k)?, per_sequence(v)?);
         let mut keys = Vec::with_capacity(batch);
         let mut values = Vec::with_capacity(batch);
         for (b, segment) in segments.iter_mut().enumerate() {
@@ -586,23 +594,22 @@ impl Llama {
         let scale = 1.0 / (c.head_dim as f64).sqrt();
         let scores = q.matmul(&keys.t()?)?.affine(scale, 0.0)?.broadcast_add(mask)?;
         let weights = candle_nn::ops::softmax_last_dim(&scores)?;
-        let out = weights.matmul(&values)?.reshape((1, batch, c.num_heads * c.head_dim))?;
-        layer.o.forward(&out)
+        weights.matmul(&values)?.reshape((1, batch, c.num_heads * c.head_dim))
     }
 
-    fn attention(
+    /// Attention sequence by sequence, each against its own cache; q, k and v are
+    /// (1, heads, tokens, dim) with the sequences' tokens packed. Returns (1, tokens, heads × dim).
+    fn attend_each(
         &self,
-        layer: &Block,
         index: usize,
-        x: &Tensor,
-        cos: &Tensor,
-        sin: &Tensor,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
         masks: &[Option<Tensor>],
         segments: &mut [Segment<'_>],
     ) -> Result<Tensor> {
         let c = &self.config;
-        let total = x.dim(1)?;
-        let (q, k, v) = self.qkv_by_head(layer, x, cos, sin)?;
+        let total = q.dim(2)?;
 
         let group = c.num_heads / c.num_kv_heads;
         let scale = 1.0 / (c.head_dim as f64).sqrt();
@@ -614,11 +621,11 @@ impl Llama {
                 candle_core::bail!("a host cache reached the device step");
             };
             let part = |t: &Tensor| if total == len { t.contiguous() } else { t.narrow(2, offset, len)?.contiguous() };
-            let (k, v) = cache.append(&part(&k)?, &part(&v)?)?;
+            let (k, v) = cache.append(&part(k)?, &part(v)?)?;
             let (k, v) = (k.contiguous()?, v.contiguous()?);
             // The query heads that share a KV head attend together: (1, kv heads, group × tokens, dim),
             // so keys and values are never repeated.
-            let q = part(&q)?.reshape((1, c.num_kv_heads, group * len, c.head_dim))?;
+            let q = part(q)?.reshape((1, c.num_kv_heads, group * len, c.head_dim))?;
             let mut scores = q.matmul(&k.t()?)?.affine(scale, 0.0)?;
             if let Some(mask) = mask {
                 scores = scores.broadcast_add(mask)?;
@@ -632,8 +639,7 @@ impl Llama {
             });
             offset += len;
         }
-        let attended = if outputs.len() == 1 { outputs.remove(0) } else { Tensor::cat(&outputs, 1)? };
-        layer.o.forward(&attended)
+        if outputs.len() == 1 { Ok(outputs.remove(0)) } else { Tensor::cat(&outputs, 1) }
     }
 }
 
