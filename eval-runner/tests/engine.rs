@@ -147,8 +147,13 @@ fn sampling_with_a_seed_is_deterministic() {
     let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
     let params = GenerationParams { temperature: 0.9, top_p: Some(0.95), seed: 7, ..greedy(24) };
     let first = engine.generate_blocking(case.prompt_ids.clone(), params.clone()).unwrap();
-    let second = engine.generate_blocking(case.prompt_ids.clone(), params).unwrap();
+    let second = engine.generate_blocking(case.prompt_ids.clone(), params.clone()).unwrap();
     assert_eq!(first, second);
+    // And it does sample: another seed, or greedy decoding, takes another path.
+    let reseeded = engine.generate_blocking(case.prompt_ids.clone(), GenerationParams { seed: 8, ..params }).unwrap();
+    let greedy_run = engine.generate_blocking(case.prompt_ids.clone(), greedy(24)).unwrap();
+    assert_ne!(first.completion_ids, reseeded.completion_ids);
+    assert_ne!(first.completion_ids, greedy_run.completion_ids);
 }
 
 #[test]
