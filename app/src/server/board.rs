@@ -105,10 +105,8 @@ pub async fn load_public(db: &Db, kind: PhaseKind) -> Result<Board, BoardError> 
 
 /// One submission as its page shows it, with its standing on its board.
 pub async fn load_submission(db: &Db, id: i64) -> Result<Option<SubmissionDetail>, BoardError> {
-    let Some(record) = store::submission(db, id).await? else {
-        return Ok(None);
-    };
-    let Some(kind) = store::phase_kind(db, record.phase_id).await? else {
+    // The row comes from its board, so the page shows the same rank and deltas.
+    let Some(kind) = store::submission_phase(db, id).await? else {
         return Ok(None);
     };
     let board = load_public(db, kind).await?;

@@ -18,7 +18,6 @@ pub struct PhaseRecord {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SubmissionRecord {
     pub id: i64,
-    pub phase_id: i64,
     pub team: String,
     pub name: String,
     pub submitted_on: String,
@@ -38,7 +37,7 @@ pub struct GameScoreRecord {
     pub quality: Option<f64>,
 }
 
-const SUBMISSION_COLUMNS: &str = "s.id, s.phase_id, t.name AS team, s.name, s.submitted_on, \
+const SUBMISSION_COLUMNS: &str = "s.id, t.name AS team, s.name, s.submitted_on, \
      s.clemscore, s.statscore, s.average_played, s.average_quality, s.description_md, s.repository_url \
      FROM submissions s JOIN teams t ON t.id = s.team_id";
 
@@ -55,11 +54,14 @@ pub async fn phase(db: &Db, kind: PhaseKind) -> sqlx::Result<Option<PhaseRecord>
     .await
 }
 
-pub async fn phase_kind(db: &Db, phase_id: i64) -> sqlx::Result<Option<PhaseKind>> {
-    let kind: Option<(String,)> = sqlx::query_as("SELECT kind FROM phases WHERE id = $1")
-        .bind(phase_id)
-        .fetch_optional(&db.pool)
-        .await?;
+/// The phase a submission belongs to, if the submission exists.
+pub async fn submission_phase(db: &Db, submission_id: i64) -> sqlx::Result<Option<PhaseKind>> {
+    let kind: Option<(String,)> = sqlx::query_as(
+        "SELECT p.kind FROM submissions s JOIN phases p ON p.id = s.phase_id WHERE s.id = $1",
+    )
+    .bind(submission_id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(kind.and_then(|(kind,)| PhaseKind::parse(&kind)))
 }
 
@@ -67,13 +69,6 @@ pub async fn phase_submissions(db: &Db, phase_id: i64) -> sqlx::Result<Vec<Submi
     sqlx::query_as(&format!("SELECT {SUBMISSION_COLUMNS} WHERE s.phase_id = $1 ORDER BY s.id"))
         .bind(phase_id)
         .fetch_all(&db.pool)
-        .await
-}
-
-pub async fn submission(db: &Db, id: i64) -> sqlx::Result<Option<SubmissionRecord>> {
-    sqlx::query_as(&format!("SELECT {SUBMISSION_COLUMNS} WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
         .await
 }
 
