@@ -1,6 +1,6 @@
 //! `playschool import-table`: upserts a markdown leaderboard table into the dev phase.
 
-use crate::domain::table_import::{name_key, parse_leaderboard, ImportRow, RowError};
+use crate::domain::readme_table::{name_key, parse_leaderboard, ImportRow, RowError};
 use crate::model::PhaseKind;
 use crate::server::db::Db;
 use crate::server::store;

@@ -1,6 +1,6 @@
 //! The challenge as it stood at the start of round β.1, loaded on first start.
 
-use crate::domain::table_import::name_key;
+use crate::domain::readme_table::name_key;
 use crate::server::db::Db;
 
 const RULES: &str = include_str!("seed_rules.md");

@@ -1,6 +1,7 @@
-//! Reads a leaderboard table as the challenge README keeps it: a markdown
-//! table with one row per entry. Every row is checked before anything is
-//! stored, so a file with one bad row imports nothing.
+//! The leaderboard table as the challenge README keeps it: a markdown
+//! table with one row per entry. Reading checks every row before anything is
+//! stored, so a file with one bad row imports nothing; inserting writes a row
+//! in the table's own column order and checks that the result still reads.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use std::collections::HashMap;
@@ -331,6 +332,91 @@ pub fn parse_leaderboard(markdown: &str) -> Result<Vec<ImportRow>, Vec<RowError>
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
 }
 
+/// The fields of a new entry, as its README row shows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRow {
+    pub name: String,
+    pub team: String,
+    pub submitted_on: String,
+    pub clemscore: Option<f64>,
+    pub statscore: Option<f64>,
+    /// One line of markdown.
+    pub description: String,
+    pub repository_url: Option<String>,
+}
+
+/// Text made safe for one table cell: one line, pipes escaped.
+fn cell_text(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
+}
+
+fn score_text(score: Option<f64>) -> String {
+    score.map_or_else(|| "tba".to_string(), |score| format!("{score:.2}"))
+}
+
+/// `markdown` with `row` appended to its leaderboard table. The rank cell is
+/// left empty: the site ranks, nobody renumbers rows by hand. Refuses when
+/// there is no table, or when the result would not read back with the row.
+pub fn insert_row(markdown: &str, row: &NewRow) -> Result<String, String> {
+    let table = tables(markdown)
+        .into_iter()
+        .find(|table| {
+            let found: Vec<_> = table.header.iter().filter_map(|c| column_for(&c.text)).collect();
+            found.contains(&Column::Team) && found.contains(&Column::Clemscore)
+        })
+        .ok_or("the README has no leaderboard table (columns Submission Name, Team, clemscore, …)")?;
+    let has_repository_column = table.header.iter().any(|c| column_for(&c.text) == Some(Column::Repository));
+    let name = match (&row.repository_url, has_repository_column) {
+        (Some(url), false) => format!("[{}]({url})", cell_text(&row.name)),
+        _ => cell_text(&row.name),
+    };
+    let cells: Vec<String> = table
+        .header
+        .iter()
+        .map(|header| match column_for(&header.text) {
+            Some(Column::Rank) | None => String::new(),
+            Some(Column::Name) => name.clone(),
+            Some(Column::Team) => cell_text(&row.team),
+            Some(Column::Date) => row.submitted_on.clone(),
+            Some(Column::Clemscore) => score_text(row.clemscore),
+            Some(Column::Statscore) => score_text(row.statscore),
+            Some(Column::Description) => cell_text(&row.description),
+            Some(Column::Repository) => row.repository_url.clone().unwrap_or_default(),
+        })
+        .collect();
+    let lines: Vec<&str> = markdown.split_inclusive('\n').collect();
+    // The header line, then the delimiter line, then the rows.
+    let last_line = table.rows.last().map_or(table.header_line + 1, |(line, _)| *line);
+    let template = lines.get(table.header_line - 1).copied().unwrap_or_default().trim_end();
+    let (open, close) = (template.starts_with('|'), template.ends_with('|'));
+    let mut new_line = cells.iter().map(|c| format!(" {c} ").replace("  ", " ")).collect::<Vec<_>>().join("|");
+    if open {
+        new_line.insert(0, '|');
+    }
+    if close {
+        new_line.push('|');
+    }
+    let mut out = String::with_capacity(markdown.len() + new_line.len() + 2);
+    for (index, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        if index + 1 == last_line {
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(new_line.trim());
+            out.push('\n');
+        }
+    }
+    match parse_leaderboard(&out) {
+        Ok(rows) if rows.iter().any(|r| name_key(&r.name) == name_key(&row.name)) => Ok(out),
+        Ok(_) => Err("the new row did not land in the leaderboard table".to_string()),
+        Err(errors) => Err(format!(
+            "the README table does not read with the new row: {}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,5 +505,39 @@ Some text before the table.
     fn team_spellings_share_a_key_when_only_case_and_spacing_differ() {
         assert_eq!(name_key("Team  Potzblitz"), name_key("team potzblitz"));
         assert_ne!(name_key("Team Potzblitz"), name_key("Team Potsblitz"));
+    }
+
+    fn entry(name: &str) -> NewRow {
+        NewRow {
+            name: name.to_string(),
+            team: "Team | Pipes".to_string(),
+            submitted_on: "2026-11-25".to_string(),
+            clemscore: Some(33.714),
+            statscore: None,
+            description: "Self-play\nwith **care**".to_string(),
+            repository_url: Some("https://example.org/repo".to_string()),
+        }
+    }
+
+    #[test]
+    fn a_new_row_goes_under_the_last_one_in_the_tables_format() {
+        let markdown = format!("{README}\nText after the table.\n");
+        let updated = insert_row(&markdown, &entry("Playful 8B")).unwrap();
+        let added: Vec<&str> = updated.lines().filter(|l| !markdown.lines().any(|m| m == *l)).collect();
+        assert_eq!(
+            added,
+            ["| | [Playful 8B](https://example.org/repo) | 2026-11-25 | Team \\| Pipes | 33.71 | tba | Self-play with **care** |"]
+        );
+        assert!(updated.ends_with("\nText after the table.\n"), "the rest of the file is kept");
+        let rows = parse_leaderboard(&updated).unwrap();
+        let row = rows.last().unwrap();
+        assert_eq!((row.name.as_str(), row.team.as_str(), row.clemscore), ("Playful 8B", "Team | Pipes", Some(33.71)));
+    }
+
+    #[test]
+    fn inserting_refuses_a_readme_without_a_table_or_a_taken_name() {
+        assert!(insert_row("# Nothing here\n", &entry("x")).unwrap_err().contains("no leaderboard table"));
+        let taken = insert_row(README, &entry("llama-3.1-8b-it-4BIT")).unwrap_err();
+        assert!(taken.contains("already listed"), "{taken}");
     }
 }
