@@ -3,7 +3,10 @@
 use crate::pages::leaderboard::DevLeaderboard;
 use crate::pages::not_found::NotFound;
 use crate::pages::rules::RulesPage;
+use crate::pages::session::SessionCorner;
 use crate::pages::submission::SubmissionPage;
+use crate::pages::submit::SubmitPageView;
+use crate::pages::team::TeamPageView;
 use crate::pages::test_board::TestLeaderboard;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -46,13 +49,17 @@ pub fn App() -> impl IntoView {
                         <A href="/" exact=true>"Dev leaderboard"</A>
                         <A href="/test">"Test leaderboard"</A>
                         <A href="/rules">"Rules"</A>
+                        <A href="/submit">"Submit"</A>
                     </nav>
+                    <SessionCorner/>
                 </header>
                 <main>
                     <Routes fallback=|| view! { <NotFound/> }>
                         <Route path=StaticSegment("") view=DevLeaderboard ssr=SsrMode::Async/>
                         <Route path=StaticSegment("test") view=TestLeaderboard ssr=SsrMode::Async/>
                         <Route path=StaticSegment("rules") view=RulesPage ssr=SsrMode::Async/>
+                        <Route path=StaticSegment("team") view=TeamPageView ssr=SsrMode::Async/>
+                        <Route path=StaticSegment("submit") view=SubmitPageView ssr=SsrMode::Async/>
                         <Route
                             path=(StaticSegment("submissions"), ParamSegment("id"))
                             view=SubmissionPage

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The LM-Playschool site: leaderboards, rules and submissions.
 //! Built twice: for the server (`ssr`) and for the browser (`hydrate`).
 

@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use playschool::server::{config::Config, db, evidence, import, site};
+use playschool::domain::readme_table::parse_date;
+use playschool::model::PhaseKind;
+use playschool::server::{config::Config, db, evidence, import, site, store};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,6 +36,13 @@ enum Command {
         /// The folder holding `<model>.val.json`, `clem/results.csv` and `static/results.csv`, or an archive of it.
         path: PathBuf,
     },
+    /// Set the last day on which a phase takes entries (`none`: no deadline).
+    SetDeadline {
+        /// `dev` or `test`.
+        phase: String,
+        /// The last day, like 2025-09-15, or `none`.
+        last_day: String,
+    },
 }
 
 /// Verdicts go to stdout as JSON; only verified results exit 0.
@@ -63,6 +72,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve => {
             let db = db::open(&config.database_url).await?;
             site::serve(&config, db).await
+        }
+        Command::SetDeadline { phase, last_day } => {
+            let kind = PhaseKind::parse(&phase)
+                .ok_or_else(|| anyhow::anyhow!("phase \"{phase}\" is neither dev nor test"))?;
+            let last_day = match last_day.as_str() {
+                "none" => None,
+                date => Some(parse_date(date).map_err(anyhow::Error::msg)?),
+            };
+            let db = db::open(&config.database_url).await?;
+            store::set_deadline(&db, kind, last_day.as_deref()).await?;
+            println!("the {phase} phase now takes entries {}", last_day.map_or("with no deadline".to_string(), |d| format!("through {d}")));
+            Ok(())
         }
         Command::ImportTable { file } => {
             let markdown = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

@@ -78,6 +78,8 @@ pub struct SubmissionDetail {
     pub row: BoardRow,
     pub phase: PhaseKind,
     pub game_scores: Vec<GameScore>,
+    /// For entries made in the browser.
+    pub progress: Option<EntryProgressView>,
 }
 
 /// One game's (or static benchmark's) share of a score.
@@ -139,4 +141,126 @@ mod tests {
         assert_eq!(format_delta(-5.02), "▼ 5.02");
         assert_eq!(format_delta(0.0), "= 0.00");
     }
+}
+
+/// The signed-in person, as pages need them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ViewerInfo {
+    pub login: String,
+    /// Sent back with every form.
+    pub csrf: String,
+    pub organizer: bool,
+}
+
+/// How people may sign in on this site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    pub github: bool,
+    pub development: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub name: String,
+    pub members: Vec<String>,
+    pub invited: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub team_id: i64,
+    pub team: String,
+    pub invited_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TeamPage {
+    pub viewer: Option<ViewerInfo>,
+    pub sign_in: SignInOptions,
+    pub team: Option<TeamView>,
+    pub invitations: Vec<Invitation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuotaView {
+    pub per_day: u32,
+    pub used: u32,
+    pub left: u32,
+    pub resets_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubmitPage {
+    pub viewer: Option<ViewerInfo>,
+    pub sign_in: SignInOptions,
+    pub team: Option<String>,
+    pub quota: Option<QuotaView>,
+    /// Why the form is closed, if it is (phase over, no team).
+    pub closed_reason: Option<String>,
+    pub max_upload_mb: u64,
+    /// An upload of this team that did not check out, when the page is shown for it.
+    pub rejected: Option<RejectedUpload>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectedUpload {
+    pub name: String,
+    pub report: VerificationReport,
+}
+
+/// What the check of uploaded `playpen eval` files found (as stored with the entry).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerificationReport {
+    #[serde(default)]
+    pub model: String,
+    pub verified: bool,
+    /// Why the files could not be read at all.
+    #[serde(default)]
+    pub problem: Option<String>,
+    #[serde(default)]
+    pub mismatches: Vec<MismatchView>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    #[serde(default)]
+    pub clem: Option<SuiteView>,
+    #[serde(default, rename = "static")]
+    pub statics: Option<SuiteView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MismatchView {
+    pub what: String,
+    pub claimed: Option<f64>,
+    pub recomputed: Option<f64>,
+    pub difference: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SuiteView {
+    pub suite: String,
+    #[serde(default)]
+    pub checked_episodes: bool,
+    #[serde(default)]
+    pub settings: Option<SettingsView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub clem_version: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+}
+
+/// A browser entry's way to the board.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EntryProgressView {
+    pub status: crate::domain::submission_flow::SubmissionStatus,
+    pub status_line: String,
+    pub pr_url: Option<String>,
+    pub model: String,
+    pub base_model: String,
+    pub training_tokens: i64,
+    pub report: Option<VerificationReport>,
+    /// The viewer's CSRF token when they may accept the entry.
+    pub accept_csrf: Option<String>,
 }

@@ -63,6 +63,29 @@ impl SubmissionStatus {
     }
 }
 
+/// The one line the submission page shows about where the entry stands.
+pub fn status_line(status: SubmissionStatus, pr_number: Option<i64>, failed_attempts: u32, last_error: Option<&str>) -> String {
+    match (status, last_error) {
+        (SubmissionStatus::AwaitingReview, _) => "Verified · waiting for an organizer's review".to_string(),
+        (SubmissionStatus::PrPending, Some(error)) if failed_attempts > 0 => {
+            format!("Verified · PR pending · {error} · retrying ({failed_attempts} attempts so far)")
+        }
+        (SubmissionStatus::PrPending, _) => "Verified · PR pending".to_string(),
+        (SubmissionStatus::PrOpen, _) => match pr_number {
+            Some(number) => format!("Verified · PR #{number} open"),
+            None => "Verified · PR open".to_string(),
+        },
+        (SubmissionStatus::Accepted, _) => "Accepted · on the leaderboard".to_string(),
+        (SubmissionStatus::Rejected, _) => "Rejected · the pull request was closed without merging".to_string(),
+    }
+}
+
+/// Whether a phase closing on `closes_on` (its last day, `YYYY-MM-DD`) still
+/// takes entries on `today`.
+pub fn is_open(closes_on: Option<&str>, today: &str) -> bool {
+    closes_on.is_none_or(|last_day| today <= last_day)
+}
+
 /// Seconds to wait before attempt `attempts + 1`: doubling from 5 s, at most 10 minutes.
 pub fn retry_delay(attempts: u32) -> i64 {
     const FIRST: i64 = 5;
@@ -103,6 +126,24 @@ mod tests {
         assert_eq!(SubmissionStatus::parse("merged"), None);
         assert_eq!(SubmissionStatus::initial(true), PrPending);
         assert_eq!(SubmissionStatus::initial(false), AwaitingReview);
+    }
+
+    #[test]
+    fn the_status_line_says_what_is_happening_on_github() {
+        assert_eq!(status_line(PrPending, None, 0, None), "Verified · PR pending");
+        assert_eq!(
+            status_line(PrPending, None, 2, Some("GitHub unreachable: 502 Bad Gateway")),
+            "Verified · PR pending · GitHub unreachable: 502 Bad Gateway · retrying (2 attempts so far)"
+        );
+        assert_eq!(status_line(PrOpen, Some(12), 0, None), "Verified · PR #12 open");
+        assert_eq!(status_line(Accepted, Some(12), 0, None), "Accepted · on the leaderboard");
+    }
+
+    #[test]
+    fn a_phase_takes_entries_through_its_last_day() {
+        assert!(is_open(Some("2025-09-15"), "2025-09-15"));
+        assert!(!is_open(Some("2025-09-15"), "2025-09-16"));
+        assert!(is_open(None, "2030-01-01"));
     }
 
     #[test]

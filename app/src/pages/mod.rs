@@ -4,5 +4,8 @@ pub mod leaderboard;
 pub mod not_found;
 pub mod rules;
 pub mod scores;
+pub mod session;
 pub mod submission;
+pub mod submit;
+pub mod team;
 pub mod test_board;

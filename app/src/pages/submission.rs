@@ -1,6 +1,8 @@
 //! `/submissions/:id`: everything stored about one entry.
 
-use crate::model::{format_score, SubmissionDetail};
+use crate::model::{format_score, EntryProgressView, SubmissionDetail};
+use crate::pages::session::FormError;
+use crate::pages::submit::VerificationDetails;
 use crate::pages::not_found::NotFound;
 use crate::pages::scores::{LoadError, ScoreCell};
 use leptos::prelude::*;
@@ -9,9 +11,17 @@ use leptos_router::hooks::use_params_map;
 
 #[server]
 pub async fn get_submission(id: i64) -> Result<Option<SubmissionDetail>, ServerFnError> {
-    use crate::server::{board, AppState};
-    let state = expect_context::<AppState>();
-    board::load_submission(&state.db, id).await.map_err(|e| ServerFnError::new(e.to_string()))
+    use crate::pages::session::{current_viewer, request_context};
+    use crate::server::board;
+    let (state, headers) = request_context()?;
+    let mut detail = board::load_submission(&state.db, id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    let organizer = current_viewer(&state, &headers).await?.map(|(_, info)| info).filter(|info| info.organizer);
+    if let (Some(progress), Some(organizer)) = (detail.as_mut().and_then(|d| d.progress.as_mut()), organizer) {
+        if progress.status.on_organizer_accept().is_some() {
+            progress.accept_csrf = Some(organizer.csrf);
+        }
+    }
+    Ok(detail)
 }
 
 #[component]
@@ -71,6 +81,8 @@ fn Submission(detail: SubmissionDetail) -> impl IntoView {
                 {row.is_baseline.then(|| view! { <span class="badge">"baseline"</span> })}
             </h1>
             <p class="standing">{standing}</p>
+            <FormError/>
+            {detail.progress.map(|progress| view! { <Progress progress id=row.id/> })}
             <dl class="fields">
                 <dt>"Team"</dt><dd>{row.team}</dd>
                 <dt>"Date"</dt><dd>{row.submitted_on}</dd>
@@ -91,5 +103,47 @@ fn Submission(detail: SubmissionDetail) -> impl IntoView {
             {games}
             <p><a href="/">"Back to the dev leaderboard"</a></p>
         </article>
+    }
+}
+
+/// A browser entry's status, pull request and check.
+#[component]
+fn Progress(progress: EntryProgressView, id: i64) -> impl IntoView {
+    let report = progress.report.clone();
+    view! {
+        <section class="progress">
+            <p class="status" data-status=progress.status.as_str()>{progress.status_line.clone()}</p>
+            {progress.pr_url.clone().map(|url| view! { <p><a class="pr-link" href=url.clone() rel="external">{format!("Pull request: {url}")}</a></p> })}
+            {progress.accept_csrf.clone().map(|csrf| view! {
+                <form method="post" action=format!("/submissions/{id}/accept")>
+                    <input type="hidden" name="csrf" value=csrf/>
+                    <button type="submit">"Accept (merges the pull request)"</button>
+                </form>
+            })}
+            <dl class="fields">
+                <dt>"Model"</dt><dd>{progress.model.clone()}</dd>
+                <dt>"Base model"</dt><dd>{progress.base_model.clone()}</dd>
+                <dt>"Training tokens (reported)"</dt><dd>{progress.training_tokens.to_string()}</dd>
+            </dl>
+            {report.map(|report| {
+                let verdict = if report.verified { "verified" } else { "not verified" };
+                let settings = report.clem.as_ref().and_then(|suite| suite.settings.clone()).map(|s| {
+                    format!(
+                        "clemcore {} · temperature {} · max_tokens {}",
+                        s.clem_version.unwrap_or_else(|| "?".to_string()),
+                        s.temperature.map_or("?".to_string(), |t| t.to_string()),
+                        s.max_tokens.map_or("?".to_string(), |t| t.to_string()),
+                    )
+                });
+                view! {
+                    <h2>"Evidence"</h2>
+                    <p class="verdict" data-verified=report.verified.to_string()>
+                        {format!("The uploaded files of {} were recomputed: {verdict}.", report.model)}
+                    </p>
+                    {settings.map(|settings| view! { <p class="settings">{settings}</p> })}
+                    <VerificationDetails report/>
+                }
+            })}
+        </section>
     }
 }

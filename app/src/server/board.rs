@@ -1,7 +1,8 @@
 //! A leaderboard, put together from the stored submissions and the ranking rule.
 
 use crate::domain::ranking::{self, Entry, Gate, Standing};
-use crate::model::{BaselineScores, Board, BoardRow, GameScore, PhaseKind, SubmissionDetail};
+use crate::domain::submission_flow::{status_line, SubmissionStatus};
+use crate::model::{BaselineScores, Board, BoardRow, EntryProgressView, GameScore, PhaseKind, SubmissionDetail};
 use crate::server::db::Db;
 use crate::server::markdown;
 use crate::server::store::{self, PhaseRecord, SubmissionRecord};
@@ -103,20 +104,45 @@ pub async fn load_public(db: &Db, kind: PhaseKind) -> Result<Board, BoardError> 
     Ok(board)
 }
 
-/// One submission as its page shows it, with its standing on its board.
+/// One submission as its page shows it, with its standing on its board, and
+/// for an entry made in the browser, its way there.
 pub async fn load_submission(db: &Db, id: i64) -> Result<Option<SubmissionDetail>, BoardError> {
-    // The row comes from its board, so the page shows the same rank and deltas.
     let Some(kind) = store::submission_phase(db, id).await? else {
         return Ok(None);
     };
-    let board = load_public(db, kind).await?;
-    let Some(row) = board.rows.into_iter().find(|row| row.id == id) else {
+    let Some(progress) = store::entry_progress(db, id).await? else {
         return Ok(None);
+    };
+    let status = SubmissionStatus::parse(&progress.status).unwrap_or(SubmissionStatus::Rejected);
+    // A live row comes from its board, so the page shows the same rank and deltas.
+    let board_row = load_public(db, kind).await?.rows.into_iter().find(|row| row.id == id);
+    let row = match (board_row, status) {
+        (Some(row), _) => row,
+        (None, SubmissionStatus::Accepted) => return Ok(None), // on a board not yet published
+        (None, _) => match store::submission_record(db, id).await? {
+            Some(record) => BoardRow { unranked_reason: Some("not on the leaderboard".to_string()), ..row(&record, None, None) },
+            None => return Ok(None),
+        },
     };
     let game_scores = store::game_scores(db, id)
         .await?
         .into_iter()
         .map(|g| GameScore { suite: g.suite, game: g.game, played: g.played, quality: g.quality })
         .collect();
-    Ok(Some(SubmissionDetail { row, phase: kind, game_scores }))
+    let progress = progress.model_id.clone().map(|model_id| EntryProgressView {
+        status,
+        status_line: status_line(
+            status,
+            progress.pr_number,
+            u32::try_from(progress.job_attempts.unwrap_or(0)).unwrap_or(u32::MAX),
+            progress.job_error.as_deref(),
+        ),
+        pr_url: progress.pr_url.clone(),
+        model: format!("{model_id} @ {}", progress.model_revision.clone().unwrap_or_default()),
+        base_model: progress.base_model.clone().unwrap_or_default(),
+        training_tokens: progress.training_tokens.unwrap_or(0),
+        report: progress.verification_json.as_deref().and_then(|json| serde_json::from_str(json).ok()),
+        accept_csrf: None,
+    });
+    Ok(Some(SubmissionDetail { row, phase: kind, game_scores, progress }))
 }

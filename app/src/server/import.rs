@@ -93,6 +93,9 @@ async fn upsert_submission(
     .bind(row.statscore)
     .bind(&row.description)
     .bind(&row.repository_url)
+    // Not kept prepared: sqlx's Any driver declares a missing (tba) score as
+    // float4 on PostgreSQL, and a statement prepared so refuses real scores.
+    .persistent(false)
     .execute(&mut **tx)
     .await?;
     Ok(existing.is_none())

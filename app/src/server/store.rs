@@ -1,6 +1,7 @@
 //! Reads of the challenge data. SQL is written once, in the dialect both
 //! SQLite and PostgreSQL accept (`$n` parameters, no vendor functions).
 
+use crate::domain::submission_flow::SubmissionStatus;
 use crate::model::PhaseKind;
 use crate::server::db::Db;
 
@@ -65,8 +66,16 @@ pub async fn submission_phase(db: &Db, submission_id: i64) -> sqlx::Result<Optio
     Ok(kind.and_then(|(kind,)| PhaseKind::parse(&kind)))
 }
 
+pub async fn submission_record(db: &Db, submission_id: i64) -> sqlx::Result<Option<SubmissionRecord>> {
+    sqlx::query_as(&format!("SELECT {SUBMISSION_COLUMNS} WHERE s.id = $1"))
+        .bind(submission_id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// The entries on a phase's board: accepted ones only.
 pub async fn phase_submissions(db: &Db, phase_id: i64) -> sqlx::Result<Vec<SubmissionRecord>> {
-    sqlx::query_as(&format!("SELECT {SUBMISSION_COLUMNS} WHERE s.phase_id = $1 ORDER BY s.id"))
+    sqlx::query_as(&format!("SELECT {SUBMISSION_COLUMNS} WHERE s.phase_id = $1 AND s.status = 'accepted' ORDER BY s.id"))
         .bind(phase_id)
         .fetch_all(&db.pool)
         .await
@@ -87,4 +96,115 @@ pub async fn rules(db: &Db) -> sqlx::Result<Option<(String, String)>> {
     sqlx::query_as("SELECT name, rules_md FROM challenges ORDER BY id LIMIT 1")
         .fetch_optional(&db.pool)
         .await
+}
+
+/// What a pull request for an entry is made of.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PullRequestSource {
+    pub name: String,
+    pub team: String,
+    pub submitted_on: String,
+    pub clemscore: Option<f64>,
+    pub statscore: Option<f64>,
+    pub description_md: String,
+    pub repository_url: Option<String>,
+    pub model_id: String,
+    pub model_revision: String,
+    pub base_model: String,
+    pub training_tokens: i64,
+}
+
+pub async fn submission_for_pull_request(db: &Db, submission_id: i64) -> sqlx::Result<Option<PullRequestSource>> {
+    sqlx::query_as(
+        "SELECT s.name, t.name AS team, s.submitted_on, s.clemscore, s.statscore, s.description_md, s.repository_url, \
+                COALESCE(s.model_id, '') AS model_id, COALESCE(s.model_revision, '') AS model_revision, \
+                COALESCE(s.base_model, '') AS base_model, COALESCE(s.training_tokens, 0) AS training_tokens \
+         FROM submissions s JOIN teams t ON t.id = s.team_id WHERE s.id = $1",
+    )
+    .bind(submission_id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// Where a browser entry stands, and its GitHub side.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EntryProgress {
+    pub status: String,
+    pub team_id: i64,
+    pub model_id: Option<String>,
+    pub model_revision: Option<String>,
+    pub base_model: Option<String>,
+    pub training_tokens: Option<i64>,
+    pub verification_json: Option<String>,
+    pub pr_number: Option<i64>,
+    pub pr_url: Option<String>,
+    pub job_attempts: Option<i64>,
+    pub job_error: Option<String>,
+    pub job_run_after: Option<i64>,
+}
+
+pub async fn entry_progress(db: &Db, submission_id: i64) -> sqlx::Result<Option<EntryProgress>> {
+    sqlx::query_as(
+        "SELECT s.status, s.team_id, s.model_id, s.model_revision, s.base_model, s.training_tokens, \
+                s.verification_json, s.pr_number, s.pr_url, \
+                j.attempts AS job_attempts, j.last_error AS job_error, j.run_after AS job_run_after \
+         FROM submissions s LEFT JOIN outbox_jobs j ON j.submission_id = s.id AND j.kind = 'open_pr' \
+         WHERE s.id = $1",
+    )
+    .bind(submission_id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// Moves the entry on after its pull request closed; false when nothing changed.
+pub async fn settle_pull_request(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    submission_id: i64,
+    merged: bool,
+) -> sqlx::Result<bool> {
+    let current: Option<(String,)> = sqlx::query_as("SELECT status FROM submissions WHERE id = $1")
+        .bind(submission_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(from) = current.and_then(|(status,)| SubmissionStatus::parse(&status)) else { return Ok(false) };
+    let Some(to) = from.on_pull_request_closed(merged) else { return Ok(false) };
+    set_status(tx, submission_id, from, to).await
+}
+
+/// Changes the status only if it is still `from`, so racing events apply once.
+pub async fn set_status(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    submission_id: i64,
+    from: SubmissionStatus,
+    to: SubmissionStatus,
+) -> sqlx::Result<bool> {
+    let changed = sqlx::query("UPDATE submissions SET status = $1 WHERE id = $2 AND status = $3")
+        .bind(to.as_str())
+        .bind(submission_id)
+        .bind(from.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// The entry whose pull request has this number.
+pub async fn submission_by_pull_request(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    number: i64,
+) -> sqlx::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM submissions WHERE pr_number = $1")
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Sets the last day a phase takes entries (`None`: no deadline).
+pub async fn set_deadline(db: &Db, kind: PhaseKind, last_day: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE phases SET closes_on = $1 WHERE kind = $2")
+        .bind(last_day)
+        .bind(kind.as_str())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }

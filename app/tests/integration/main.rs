@@ -4,6 +4,10 @@
 //! the PostgreSQL variant needs TEST_POSTGRES_URL (CI sets it and fails without it).
 
 mod support;
+// Deliveries go to the browser tests over HTTP, to these tests as values.
+#[allow(dead_code)]
+#[path = "../fake_github/mod.rs"]
+mod fake_github;
 
 mod cli;
 mod exports;
@@ -11,3 +15,4 @@ mod import;
 mod leaderboard;
 mod pages;
 mod startup;
+mod submissions;

@@ -58,8 +58,14 @@ impl TestDb {
     }
 
     pub fn state(&self) -> AppState {
-        let config = Config::from_vars(|_| None).expect("default config");
-        AppState { leptos_options: site::leptos_options(&config), db: self.db.clone() }
+        self.state_with(&[])
+    }
+
+    /// The app's state with these environment variables set.
+    pub fn state_with(&self, vars: &[(&str, String)]) -> AppState {
+        let config = Config::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()))
+            .expect("test config");
+        AppState::new(config, self.db.clone()).expect("app state")
     }
 
     /// Sends one request through the full router; returns status and body.
@@ -136,4 +142,104 @@ macro_rules! on_each_database {
             }
         )*
     };
+}
+
+/// A browser's worth of state against the router: cookies kept between requests.
+pub struct Browser {
+    pub state: AppState,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+/// An answer: status, where it redirects to, body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+pub const BOUNDARY: &str = "playschool-test-boundary";
+
+/// A multipart/form-data body: text fields, then files (input name, file name, bytes).
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+    }
+    for (name, file_name, bytes) in files {
+        body.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").bytes());
+    body
+}
+
+impl Browser {
+    pub fn new(state: AppState) -> Self {
+        Self { state, cookies: Default::default() }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&String> {
+        self.cookies.get(name)
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_string(), value.to_string());
+    }
+
+    pub async fn send(&mut self, request: axum::http::request::Builder, body: Vec<u8>) -> Answer {
+        let cookie_header: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let request = request.header("cookie", cookie_header.join("; ")).body(Body::from(body)).unwrap();
+        let response = site::router(self.state.clone()).oneshot(request).await.expect("response");
+        for value in response.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
+            let (name, content) = pair.split_once('=').unwrap();
+            if content.is_empty() || attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), content.to_string());
+            }
+        }
+        let status = response.status().as_u16();
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        Answer { status, location, body: String::from_utf8_lossy(&body).into_owned() }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        self.send(axum::http::Request::get(path), Vec::new()).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let request = axum::http::Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        self.send(request, body.into_bytes()).await
+    }
+
+    pub async fn post_multipart(&mut self, path: &str, body: Vec<u8>) -> Answer {
+        let request = axum::http::Request::post(path)
+            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"));
+        self.send(request, body).await
+    }
+
+    /// Signs in through the development sign-in (the state must enable it).
+    pub async fn dev_sign_in(&mut self, login: &str) {
+        let answer = self.post_form("/auth/dev", &[("login", login)]).await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+    }
+
+    /// The CSRF token of the signed-in session, read from a page's form as a browser would.
+    pub async fn csrf(&mut self) -> String {
+        let page = self.get("/team").await.body;
+        let start = page.find(r#"name="csrf" value=""#).expect("a form with a CSRF token on /team") + 19;
+        page[start..].split('"').next().unwrap().to_string()
+    }
 }
