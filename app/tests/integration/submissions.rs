@@ -21,25 +21,10 @@ on_each_database!(
     without_a_repository_an_organizer_accepts_in_the_app,
 );
 
-/// The challenge repository's README, as the fake GitHub starts with it.
-const README: &str = "\
-# LM-Playschool
-
-| Rank | Submission Name | Date | Team | clemscore | statscore | Short Description |
-|------|-----------------|------|------|-----------|-----------|-------------------|
-| 1 | Llama-3.1-8B-Instruct | 2025-07-03 | OrgTeam | 24.60 | 55.45 | The base model |
-
-Rules follow.
-";
-
-/// A static-suite table written for these tests (the shared reference has only
-/// the clem table): five benchmarks, all played, qualities averaging 37.16.
-const STATIC_RESULTS: &str = "\
-,\"-, clemscore\",\"all, Average % Played\",\"all, Average Quality Score\",\"bbh, % Played\",\"bbh, Quality Score\",\
-\"cladder, % Played\",\"cladder, Quality Score\",\"eqbench, % Played\",\"eqbench, Quality Score\",\
-\"ifeval, % Played\",\"ifeval, Quality Score\",\"mmlu_pro, % Played\",\"mmlu_pro, Quality Score\"
-qwen3.5-4b,37.16,100.0,37.16,100.0,40.0,100.0,50.0,100.0,32.0,100.0,30.0,100.0,33.8
-";
+fn fixture(file: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../end2end/fixtures").join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 fn reference(file: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/playpen").join(file);
@@ -51,7 +36,8 @@ fn evidence_files(val_json: &[u8]) -> Vec<(&'static str, &'static str, Vec<u8>)>
     vec![
         ("val_json", "qwen3.5-4b.val.json", val_json.to_vec()),
         ("clem_results", "results.csv", reference("results.csv")),
-        ("static_results", "results.csv", STATIC_RESULTS.as_bytes().to_vec()),
+        // Written for the tests (see end2end/fixtures/README.md): the reference has no static table.
+        ("static_results", "results.csv", fixture("static-results.csv").into_bytes()),
     ]
 }
 
@@ -73,7 +59,7 @@ fn entry_body(csrf: &str, name: &str, files: &[(&str, &str, Vec<u8>)]) -> Vec<u8
 }
 
 async fn with_fake(t: &TestDb, extra: &[(&str, String)]) -> (FakeGitHub, AppState) {
-    let fake = FakeGitHub::start("127.0.0.1:0", README).await;
+    let fake = FakeGitHub::start("127.0.0.1:0", &fixture("challenge-README.md")).await;
     let mut env = fake.env();
     env.push(("PLAYSCHOOL_DEV_SIGN_IN", "true".into()));
     env.push(("PLAYSCHOOL_ORGANIZERS", "olga".into()));
