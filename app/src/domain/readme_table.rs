@@ -8,17 +8,23 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
-/// One valid row of the table.
+/// One valid row of the table, and where it was.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImportRow {
     /// 1-based line in the file, for messages.
     pub line: usize,
+    pub row: TableRow,
+}
+
+/// The fields of an entry as a README row holds them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRow {
     pub name: String,
     pub team: String,
     pub submitted_on: String,
     pub clemscore: Option<f64>,
     pub statscore: Option<f64>,
-    /// The cell's markdown as written.
+    /// The cell's markdown as written (one line).
     pub description: String,
     pub repository_url: Option<String>,
 }
@@ -252,13 +258,7 @@ fn read_row(
     match (problems.is_empty(), submitted_on, clemscore, statscore) {
         (true, Some(submitted_on), Some(clemscore), Some(statscore)) => Ok(ImportRow {
             line,
-            name,
-            team,
-            submitted_on,
-            clemscore,
-            statscore,
-            description,
-            repository_url,
+            row: TableRow { name, team, submitted_on, clemscore, statscore, description, repository_url },
         }),
         _ => Err(problems),
     }
@@ -312,10 +312,10 @@ pub fn parse_leaderboard(markdown: &str) -> Result<Vec<ImportRow>, Vec<RowError>
         }
         match read_row(*line, cells, &columns, markdown) {
             Ok(row) => {
-                if let Some(first) = seen.insert(name_key(&row.name), row.line) {
+                if let Some(first) = seen.insert(name_key(&row.row.name), row.line) {
                     errors.push(RowError {
                         line: row.line,
-                        message: format!("\"{}\" is already listed on line {first}", row.name),
+                        message: format!("\"{}\" is already listed on line {first}", row.row.name),
                     });
                 } else {
                     rows.push(row);
@@ -332,19 +332,6 @@ pub fn parse_leaderboard(markdown: &str) -> Result<Vec<ImportRow>, Vec<RowError>
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
 }
 
-/// The fields of a new entry, as its README row shows them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NewRow {
-    pub name: String,
-    pub team: String,
-    pub submitted_on: String,
-    pub clemscore: Option<f64>,
-    pub statscore: Option<f64>,
-    /// One line of markdown.
-    pub description: String,
-    pub repository_url: Option<String>,
-}
-
 /// Text made safe for one table cell: one line, pipes escaped.
 fn cell_text(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
@@ -357,7 +344,7 @@ fn score_text(score: Option<f64>) -> String {
 /// `markdown` with `row` appended to its leaderboard table. The rank cell is
 /// left empty: the site ranks, nobody renumbers rows by hand. Refuses when
 /// there is no table, or when the result would not read back with the row.
-pub fn insert_row(markdown: &str, row: &NewRow) -> Result<String, String> {
+pub fn insert_row(markdown: &str, row: &TableRow) -> Result<String, String> {
     let table = tables(markdown)
         .into_iter()
         .find(|table| {
@@ -408,7 +395,7 @@ pub fn insert_row(markdown: &str, row: &NewRow) -> Result<String, String> {
         }
     }
     match parse_leaderboard(&out) {
-        Ok(rows) if rows.iter().any(|r| name_key(&r.name) == name_key(&row.name)) => Ok(out),
+        Ok(rows) if rows.iter().any(|r| name_key(&r.row.name) == name_key(&row.name)) => Ok(out),
         Ok(_) => Err("the new row did not land in the leaderboard table".to_string()),
         Err(errors) => Err(format!(
             "the README table does not read with the new row: {}",
@@ -437,14 +424,14 @@ Some text before the table.
         let rows = parse_leaderboard(README).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].line, 7);
-        assert_eq!(rows[0].name, "Llama-3.1-8B-Instruct");
-        assert_eq!(rows[0].repository_url.as_deref(), Some("https://example.org/base"));
-        assert_eq!(rows[0].clemscore, Some(24.60));
-        assert_eq!(rows[0].statscore, Some(55.45));
-        assert_eq!(rows[0].description, "The **base** model");
-        assert_eq!(rows[1].team, "Team Potzblitz");
-        assert_eq!(rows[1].statscore, None);
-        assert_eq!(rows[1].description, "4-bit `quantized`");
+        assert_eq!(rows[0].row.name, "Llama-3.1-8B-Instruct");
+        assert_eq!(rows[0].row.repository_url.as_deref(), Some("https://example.org/base"));
+        assert_eq!(rows[0].row.clemscore, Some(24.60));
+        assert_eq!(rows[0].row.statscore, Some(55.45));
+        assert_eq!(rows[0].row.description, "The **base** model");
+        assert_eq!(rows[1].row.team, "Team Potzblitz");
+        assert_eq!(rows[1].row.statscore, None);
+        assert_eq!(rows[1].row.description, "4-bit `quantized`");
     }
 
     #[test]
@@ -507,8 +494,8 @@ Some text before the table.
         assert_ne!(name_key("Team Potzblitz"), name_key("Team Potsblitz"));
     }
 
-    fn entry(name: &str) -> NewRow {
-        NewRow {
+    fn entry(name: &str) -> TableRow {
+        TableRow {
             name: name.to_string(),
             team: "Team | Pipes".to_string(),
             submitted_on: "2026-11-25".to_string(),
@@ -530,7 +517,7 @@ Some text before the table.
         );
         assert!(updated.ends_with("\nText after the table.\n"), "the rest of the file is kept");
         let rows = parse_leaderboard(&updated).unwrap();
-        let row = rows.last().unwrap();
+        let row = &rows.last().unwrap().row;
         assert_eq!((row.name.as_str(), row.team.as_str(), row.clemscore), ("Playful 8B", "Team | Pipes", Some(33.71)));
     }
 

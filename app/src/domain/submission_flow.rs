@@ -68,7 +68,7 @@ pub fn status_line(status: SubmissionStatus, pr_number: Option<i64>, failed_atte
     match (status, last_error) {
         (SubmissionStatus::AwaitingReview, _) => "Verified · waiting for an organizer's review".to_string(),
         (SubmissionStatus::PrPending, Some(error)) if failed_attempts > 0 => {
-            format!("Verified · PR pending · {error} · retrying ({failed_attempts} attempts so far)")
+            format!("Verified · PR pending · {error} · retrying (failed attempts: {failed_attempts})")
         }
         (SubmissionStatus::PrPending, _) => "Verified · PR pending".to_string(),
         (SubmissionStatus::PrOpen, _) => match pr_number {
@@ -133,7 +133,7 @@ mod tests {
         assert_eq!(status_line(PrPending, None, 0, None), "Verified · PR pending");
         assert_eq!(
             status_line(PrPending, None, 2, Some("GitHub unreachable: 502 Bad Gateway")),
-            "Verified · PR pending · GitHub unreachable: 502 Bad Gateway · retrying (2 attempts so far)"
+            "Verified · PR pending · GitHub unreachable: 502 Bad Gateway · retrying (failed attempts: 2)"
         );
         assert_eq!(status_line(PrOpen, Some(12), 0, None), "Verified · PR #12 open");
         assert_eq!(status_line(Accepted, Some(12), 0, None), "Accepted · on the leaderboard");

@@ -103,6 +103,14 @@ pub async fn form_viewer(state: &AppState, headers: &HeaderMap, csrf: &str) -> R
 
 /// Records the GitHub account (or updates its login) and returns its user id.
 pub async fn upsert_user(state: &AppState, github_id: i64, login: &str) -> sqlx::Result<i64> {
+    let mut tx = state.db.pool.begin().await?;
+    // A login freed by a rename on GitHub may belong to someone else now: the
+    // earlier holder keeps their account under a key no login can take.
+    sqlx::query("UPDATE users SET login_key = login_key || '#' || github_id WHERE login_key = $1 AND github_id <> $2")
+        .bind(login.to_lowercase())
+        .bind(github_id)
+        .execute(&mut *tx)
+        .await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (github_id, login, login_key, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (github_id) DO UPDATE SET login = excluded.login, login_key = excluded.login_key \
@@ -112,8 +120,9 @@ pub async fn upsert_user(state: &AppState, github_id: i64, login: &str) -> sqlx:
     .bind(login)
     .bind(login.to_lowercase())
     .bind(now())
-    .fetch_one(&state.db.pool)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(id)
 }
 

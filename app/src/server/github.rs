@@ -2,7 +2,7 @@
 //! the challenge repository's pull requests. Every call goes to the base
 //! addresses in the configuration, so tests point it at a server of their own.
 
-use crate::domain::readme_table::{insert_row, name_key, parse_leaderboard, NewRow};
+use crate::domain::readme_table::{insert_row, name_key, parse_leaderboard, TableRow};
 use crate::server::config::{ChallengeRepository, GitHubSettings, OAuthApp};
 use base64::Engine;
 use octocrab::Octocrab;
@@ -97,7 +97,7 @@ pub struct PullRequestDraft {
     pub branch: String,
     pub title: String,
     pub body: String,
-    pub row: NewRow,
+    pub row: TableRow,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -201,7 +201,7 @@ impl ChallengeRepo {
         let readme: FileContent = self.crab.get(&readme_route, Some(&[("ref", draft.branch.as_str())])).await?;
         let text = decode_content(&readme.content)?;
         let already_there = parse_leaderboard(&text)
-            .map(|rows| rows.iter().any(|row| name_key(&row.name) == name_key(&draft.row.name)))
+            .map(|rows| rows.iter().any(|found| name_key(&found.row.name) == name_key(&draft.row.name)))
             .unwrap_or(false);
         if !already_there {
             let updated = insert_row(&text, &draft.row)

@@ -1,6 +1,6 @@
 //! `playschool import-table`: upserts a markdown leaderboard table into the dev phase.
 
-use crate::domain::readme_table::{name_key, parse_leaderboard, ImportRow, RowError};
+use crate::domain::readme_table::{name_key, parse_leaderboard, RowError, TableRow};
 use crate::model::PhaseKind;
 use crate::server::db::Db;
 use crate::server::store;
@@ -29,8 +29,8 @@ pub async fn import_table(db: &Db, markdown: &str) -> Result<ImportReport, Impor
     let mut tx = db.pool.begin().await?;
     let mut report = ImportReport { added: 0, updated: 0 };
     for row in &rows {
-        let team_id = team_id(&mut tx, phase.challenge_id, &row.team).await?;
-        if upsert_submission(&mut tx, phase.id, team_id, row).await? {
+        let team_id = team_id(&mut tx, phase.challenge_id, &row.row.team).await?;
+        if upsert_submission(&mut tx, phase.id, team_id, &row.row).await? {
             report.added += 1;
         } else {
             report.updated += 1;
@@ -67,7 +67,7 @@ async fn upsert_submission(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     phase_id: i64,
     team_id: i64,
-    row: &ImportRow,
+    row: &TableRow,
 ) -> sqlx::Result<bool> {
     let existing: Option<(i64,)> =
         sqlx::query_as("SELECT id FROM submissions WHERE phase_id = $1 AND name_key = $2")

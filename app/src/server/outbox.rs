@@ -3,7 +3,7 @@
 //! back-off until it succeeds. One worker task runs them; a periodic reconcile
 //! asks GitHub about open pull requests in case a webhook was missed.
 
-use crate::domain::readme_table::NewRow;
+use crate::domain::readme_table::TableRow;
 use crate::domain::submission_flow::{retry_delay, SubmissionStatus};
 use crate::server::auth::now;
 use crate::server::github::{ChallengeRepo, GitHubError, PullRequestDraft, PullRequestState};
@@ -79,7 +79,7 @@ async fn draft(state: &AppState, submission_id: i64) -> sqlx::Result<Option<Pull
         branch: format!("playschool/submission-{submission_id}"),
         title: format!("Add {} ({}) to the dev leaderboard", entry.name, entry.team),
         body,
-        row: NewRow {
+        row: TableRow {
             name: entry.name,
             team: entry.team,
             submitted_on: entry.submitted_on,

@@ -153,10 +153,10 @@ async fn accept_upload(state: &AppState, viewer: &Viewer, upload: Upload, now: i
         return Ok(Outcome::Refused("Found or join a team before submitting.".to_string()));
     };
     let limit = state.config.max_upload_bytes;
-    let verification = tokio::task::spawn_blocking(move || (verify_upload(&upload, limit), upload))
+    // Unpacking and parsing are blocking work; the scratch folder goes when the check ends.
+    let verification = tokio::task::spawn_blocking(move || verify_upload(&upload, limit))
         .await
-        .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, format!("the check of the files failed: {e}")))?
-        .0;
+        .map_err(|e| Refusal(StatusCode::INTERNAL_SERVER_ERROR, format!("the check of the files failed: {e}")))?;
     let report = match verification {
         Ok(verification) if verification.verified => {
             return store_verified(state, phase.id, &team, viewer, &entry, &verification, now).await;

@@ -19,6 +19,7 @@ on_each_database!(
     two_hundred_submissions_at_once_respect_every_quota_exactly,
     an_organizer_accepts_by_merging_and_reconcile_catches_missed_webhooks,
     without_a_repository_an_organizer_accepts_in_the_app,
+    a_login_taken_over_after_a_rename_signs_in_its_new_owner,
 );
 
 fn fixture(file: &str) -> String {
@@ -269,7 +270,7 @@ async fn github_failing_for_a_while_delays_the_pull_request_but_never_duplicates
     let start = now();
     assert_eq!(outbox::run_due(&state, start).await.unwrap(), 0);
     let page = ann.get(&format!("/submissions/{id}")).await.body;
-    assert!(page.contains("GitHub unreachable: 502 Server Error · retrying (1 attempts so far)"), "{page}");
+    assert!(page.contains("GitHub unreachable: 502 Server Error · retrying (failed attempts: 1)"), "{page}");
     // Not due again until its back-off has passed.
     assert_eq!(outbox::run_due(&state, start + 1).await.unwrap(), 0);
     assert_eq!(fake.requests().len(), 1);
@@ -457,4 +458,19 @@ async fn without_a_repository_an_organizer_accepts_in_the_app(t: &TestDb) {
     t.execute("UPDATE phases SET closes_on = '2025-09-15' WHERE kind = 'dev'").await;
     let answer = submit(&mut ann, "Too Late", &reference("qwen3.5-4b.val.json")).await;
     assert!(answer.location.unwrap().contains("closed+on+2025-09-15"));
+}
+
+async fn a_login_taken_over_after_a_rename_signs_in_its_new_owner(t: &TestDb) {
+    let state = t.state();
+    let first = playschool::server::auth::upsert_user(&state, 41, "Ann").await.unwrap();
+    // Ann renamed herself on GitHub; someone else now has the login "ann".
+    let second = playschool::server::auth::upsert_user(&state, 42, "ann").await.unwrap();
+    assert_ne!(first, second);
+    let keys: Vec<(i64, String)> = sqlx::query_as("SELECT github_id, login_key FROM users ORDER BY github_id")
+        .fetch_all(&t.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, [(41, "ann#41".to_string()), (42, "ann".to_string())]);
+    // Ann signs in under her new login and keeps her account.
+    assert_eq!(playschool::server::auth::upsert_user(&state, 41, "ann-renamed").await.unwrap(), first);
 }
