@@ -1,0 +1,172 @@
+//! Replay conformance: the recorded replies of clemcore runs, fed to our game
+//! masters, must give clemcore's episode and turn scores and the same events.
+//! Recordings: ../shared/reference/peer-runs (see its READMEs).
+
+use eval_runner::games::{referencegame, Episode, Message, Party, Responder};
+use serde_json::Value;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+fn peer_runs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/peer-runs")
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Replies in the order they were given, whoever asked.
+struct Recorded(VecDeque<(usize, String)>);
+
+impl Responder for Recorded {
+    fn respond(&mut self, player: usize, _history: &[Message]) -> String {
+        let (recorded_player, reply) = self.0.pop_front().expect("the game asked more often than the recording");
+        assert_eq!(recorded_player, player, "asked another player than the recording did");
+        reply
+    }
+}
+
+fn party(name: &str) -> Party {
+    match name.strip_prefix("Player ") {
+        Some(n) => Party::Player(n.parse().unwrap()),
+        None => Party::GameMaster,
+    }
+}
+
+fn recorded_replies(interactions: &Value) -> Recorded {
+    let mut replies = VecDeque::new();
+    for round in interactions["turns"].as_array().unwrap() {
+        for event in round.as_array().unwrap() {
+            if event["action"]["type"] == "get message" {
+                let Party::Player(n) = party(event["from"].as_str().unwrap()) else { panic!("GM replies") };
+                replies.push_back((n, event["action"]["content"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    Recorded(replies)
+}
+
+fn scores(value: &Value) -> BTreeMap<String, String> {
+    // Compared as printed, so NaN equals NaN and 1 equals 1.0.
+    let number = |v: &Value| match v.as_f64() {
+        Some(x) => format!("{x:.6}"),
+        None => "NaN".to_string(),
+    };
+    value.as_object().unwrap().iter().map(|(k, v)| (k.clone(), number(v))).collect()
+}
+
+fn ours(scores: &[(String, f64)]) -> BTreeMap<String, String> {
+    scores
+        .iter()
+        .map(|(k, v)| (k.clone(), if v.is_nan() { "NaN".to_string() } else { format!("{v:.6}") }))
+        .collect()
+}
+
+fn check_episode(dir: &Path, episode: &Episode) {
+    let interactions = read_json(&dir.join("interactions.json"));
+    let expected = read_json(&dir.join("scores.json"));
+    assert_eq!(ours(&episode.episode_scores), scores(&expected["episode scores"]), "{}", dir.display());
+    for (round, turn) in episode.turn_scores.iter().enumerate() {
+        assert_eq!(ours(turn), scores(&expected["turn scores"][round.to_string()]), "{} turn {round}", dir.display());
+    }
+    let recorded: Vec<Vec<(Party, Party, String, String)>> = interactions["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|round| {
+            round
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    let content = match &e["action"]["content"] {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    (party(e["from"].as_str().unwrap()), party(e["to"].as_str().unwrap()), e["action"]["type"].as_str().unwrap().to_string(), content)
+                })
+                .collect()
+        })
+        .collect();
+    let played: Vec<Vec<(Party, Party, String, String)>> = episode
+        .turns
+        .iter()
+        .map(|round| round.iter().map(|e| (e.from, e.to, e.kind.clone(), e.content.clone())).collect())
+        .collect();
+    assert_eq!(played, recorded, "{}", dir.display());
+}
+
+fn instance_dirs(game: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for experiment in std::fs::read_dir(game).unwrap() {
+        let experiment = experiment.unwrap().path();
+        if !experiment.is_dir() {
+            continue;
+        }
+        for instance in std::fs::read_dir(&experiment).unwrap() {
+            let instance = instance.unwrap().path();
+            if instance.join("scores.json").is_file() {
+                dirs.push(instance);
+            }
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn referencegame_replays_every_recorded_episode() {
+    let dirs = instance_dirs(&peer_runs().join("mock-programmatic/results/mock/referencegame"));
+    assert_eq!(dirs.len(), 10, "the recording has two episodes per experiment");
+    for dir in dirs {
+        let instance: referencegame::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
+        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
+        let episode = referencegame::play(&instance, &mut model).unwrap();
+        assert!(model.0.is_empty(), "{}: replies left over", dir.display());
+        check_episode(&dir, &episode);
+    }
+}
+
+/// Replies written for the paths the recording does not take (from the game's NOTES.md).
+struct Scripted(VecDeque<&'static str>);
+
+impl Responder for Scripted {
+    fn respond(&mut self, _player: usize, _history: &[Message]) -> String {
+        self.0.pop_front().unwrap().to_string()
+    }
+}
+
+fn recorded_instance() -> referencegame::Instance {
+    let dir = peer_runs().join("mock-programmatic/results/mock/referencegame/letter_grids/instance_00000");
+    serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap()
+}
+
+fn episode_score(episode: &Episode, name: &str) -> f64 {
+    episode.episode_scores.iter().find(|(k, _)| k == name).map(|(_, v)| *v).unwrap()
+}
+
+#[test]
+fn referencegame_scores_losses_and_each_abort_path() {
+    let instance = recorded_instance();
+    // A wrong pick is a loss, not an abort; "firstly" still reads as "first".
+    let wrong = referencegame::play(&instance, &mut Scripted(["Expression: the plain one", "Answer: second"].into())).unwrap();
+    assert_eq!((episode_score(&wrong, "Main Score"), episode_score(&wrong, "Lose")), (0.0, 1.0));
+    let prefixed = referencegame::play(&instance, &mut Scripted(["Expression: x", "Answer: firstly"].into())).unwrap();
+    assert_eq!(episode_score(&prefixed, "Main Score"), 100.0);
+
+    // Strict mode: a second line after the expression aborts at Player 1; Player 2 is never asked.
+    let two_lines = referencegame::play(&instance, &mut Scripted(["Expression: one\nand more"].into())).unwrap();
+    assert_eq!(episode_score(&two_lines, "Aborted at Player 1"), 1.0);
+    assert_eq!(episode_score(&two_lines, "Request Count"), 1.0);
+    assert!(episode_score(&two_lines, "Main Score").is_nan());
+    assert!(episode_score(&two_lines, "Generated Expression Length").is_nan());
+    assert_eq!(two_lines.turns[0].len(), 3);
+
+    // An answer without its tag aborts at Player 2.
+    let untagged = referencegame::play(&instance, &mut Scripted(["Expression: x", "first"].into())).unwrap();
+    assert_eq!(episode_score(&untagged, "Aborted at Player 2"), 1.0);
+    assert_eq!(episode_score(&untagged, "Request Success Ratio"), 0.5);
+    assert!(episode_score(&untagged, "Success").is_nan());
+    assert_eq!(untagged.turns[0].last().unwrap().kind, "invalid format");
+}
