@@ -170,3 +170,42 @@ fn referencegame_scores_losses_and_each_abort_path() {
     assert!(episode_score(&untagged, "Success").is_nan());
     assert_eq!(untagged.turns[0].last().unwrap().kind, "invalid format");
 }
+
+#[test]
+fn replayed_episodes_written_as_clemcore_writes_them_pass_the_leaderboards_check() {
+    use eval_runner::games::results::{write_episode, write_tables, write_val_json, Played};
+    let game = peer_runs().join("mock-programmatic/results/mock/referencegame");
+    let mut played = Vec::new();
+    for dir in instance_dirs(&game) {
+        let instance: referencegame::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
+        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
+        let folder = dir.file_name().unwrap().to_str().unwrap();
+        played.push(Played {
+            game: "referencegame".into(),
+            experiment: dir.parent().unwrap().file_name().unwrap().to_str().unwrap().into(),
+            index: folder.trim_start_matches("instance_").parse().unwrap(),
+            episode: referencegame::play(&instance, &mut model).unwrap(),
+        });
+    }
+    let results = tempfile::tempdir().unwrap();
+    let clem = results.path().join("clem");
+    std::fs::create_dir(&clem).unwrap();
+    for episode in &played {
+        write_episode(&clem, "mock", episode).unwrap();
+    }
+    let summary = write_tables(&clem, "mock", &played).unwrap();
+    write_val_json(results.path(), "mock", summary.clemscore, None).unwrap();
+
+    // clemcore's own table for this run: referencegame 100.0 % played, quality 40.0.
+    assert_eq!((summary.average_played, summary.average_quality, summary.clemscore), (Some(100.0), Some(40.0), Some(40.0)));
+    let written = read_json(&clem.join("mock/referencegame/letter_grids/instance_00000/scores.json"));
+    let recorded = read_json(&game.join("letter_grids/instance_00000/scores.json"));
+    assert_eq!(scores(&written["episode scores"]), scores(&recorded["episode scores"]));
+    assert_eq!(scores(&written["turn scores"]["0"]), scores(&recorded["turn scores"]["0"]));
+
+    let verification = eval_runner::scoring::verify::verify_dir(results.path()).unwrap();
+    assert!(verification.verified, "{:?}", verification.mismatches);
+    let suite = verification.clem.unwrap();
+    assert!(suite.checked_episodes, "raw.csv was read back");
+    assert_eq!(suite.recomputed.clemscore, Some(40.0));
+}

@@ -4,6 +4,7 @@
 //! [`Responder`]; the model behind it may be the engine or a recording.
 
 pub mod referencegame;
+pub mod results;
 
 /// Who sends or receives a message: the game master or a numbered player.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
