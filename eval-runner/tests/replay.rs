@@ -11,9 +11,10 @@ fn peer_runs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/peer-runs")
 }
 
+/// Reads clemcore's JSON, whose NaN Python writes bare (read as null).
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    serde_json::from_str(&eval_runner::scoring::files::bare_nan_to_null(&text)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Replies in the order they were given, whoever asked.
@@ -67,8 +68,10 @@ fn check_episode(dir: &Path, episode: &Episode) {
     let interactions = read_json(&dir.join("interactions.json"));
     let expected = read_json(&dir.join("scores.json"));
     assert_eq!(ours(&episode.episode_scores), scores(&expected["episode scores"]), "{}", dir.display());
-    for (round, turn) in episode.turn_scores.iter().enumerate() {
-        assert_eq!(ours(turn), scores(&expected["turn scores"][round.to_string()]), "{} turn {round}", dir.display());
+    let expected_turns = expected["turn scores"].as_object().unwrap();
+    assert_eq!(episode.turn_scores.len(), expected_turns.len(), "{}", dir.display());
+    for (turn, scores_of_turn) in &episode.turn_scores {
+        assert_eq!(ours(scores_of_turn), scores(&expected_turns[&turn.to_string()]), "{} turn {turn}", dir.display());
     }
     let recorded: Vec<Vec<(Party, Party, String, String)>> = interactions["turns"]
         .as_array()
@@ -208,4 +211,31 @@ fn replayed_episodes_written_as_clemcore_writes_them_pass_the_leaderboards_check
     let suite = verification.clem.unwrap();
     assert!(suite.checked_episodes, "raw.csv was read back");
     assert_eq!(suite.recomputed.clemscore, Some(40.0));
+}
+
+/// wordle's experiments as the clembench checkout has them (the recording used the same commit).
+fn wordle_experiments() -> Vec<eval_runner::games::wordle::Experiment> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench/wordle/in/instances.json");
+    serde_json::from_value(read_json(&path)["experiments"].clone()).unwrap()
+}
+
+#[test]
+fn wordle_replays_every_recorded_episode() {
+    use eval_runner::games::wordle;
+    let experiments = wordle_experiments();
+    // The mock's wins and losses, and SmolLM2's real replies (every one aborts).
+    let mut dirs = instance_dirs(&peer_runs().join("mock-programmatic/results/mock/wordle"));
+    assert_eq!(dirs.len(), 6);
+    let smollm2 = instance_dirs(&peer_runs().join("smollm2-135m-q4_1/results/smollm2-135m-q4_1/wordle"));
+    assert!(!smollm2.is_empty());
+    dirs.extend(smollm2);
+    for dir in dirs {
+        let experiment_name = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
+        let experiment = experiments.iter().find(|e| e.name == experiment_name).expect("experiment in the checkout");
+        let instance: wordle::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
+        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
+        let episode = wordle::play(experiment, &instance, &mut model);
+        assert!(model.0.is_empty(), "{}: replies left over", dir.display());
+        check_episode(&dir, &episode);
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod referencegame;
 pub mod results;
+pub mod wordle;
 
 /// Who sends or receives a message: the game master or a numbered player.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,8 +42,8 @@ pub type Scores = Vec<(String, f64)>;
 pub struct Episode {
     /// One list of events per round.
     pub turns: Vec<Vec<Event>>,
-    /// Per round, in round order.
-    pub turn_scores: Vec<Scores>,
+    /// By clemcore's turn index (most games count rounds from 0, wordle from 1).
+    pub turn_scores: Vec<(usize, Scores)>,
     pub episode_scores: Scores,
 }
 

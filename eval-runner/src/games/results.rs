@@ -59,8 +59,7 @@ pub fn write_episode(suite_dir: &Path, model: &str, played: &Played) -> io::Resu
         .episode
         .turn_scores
         .iter()
-        .enumerate()
-        .map(|(round, scores)| format!("    \"{round}\": {}", scores_object(scores, "    ")))
+        .map(|(turn, scores)| format!("    \"{turn}\": {}", scores_object(scores, "    ")))
         .collect();
     let text = format!(
         "{{\n  \"meta\": {{}},\n  \"players\": {{}},\n  \"turn scores\": {{\n{}\n  }},\n  \"episode scores\": {}\n}}",

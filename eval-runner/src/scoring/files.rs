@@ -46,7 +46,7 @@ pub struct ValScores {
 }
 
 /// Python's json writes NaN bare, which strict JSON rejects: read it as null.
-fn bare_nan_to_null(text: &str) -> String {
+pub fn bare_nan_to_null(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_string = false;
     let mut escaped = false;
