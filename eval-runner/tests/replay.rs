@@ -215,7 +215,11 @@ fn replayed_episodes_written_as_clemcore_writes_them_pass_the_leaderboards_check
 
 /// wordle's experiments as the clembench checkout has them (the recording used the same commit).
 fn wordle_experiments() -> Vec<eval_runner::games::wordle::Experiment> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench/wordle/in/instances.json");
+    experiments_of("instances.json")
+}
+
+fn experiments_of(file: &str) -> Vec<eval_runner::games::wordle::Experiment> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench/wordle/in").join(file);
     serde_json::from_value(read_json(&path)["experiments"].clone()).unwrap()
 }
 
@@ -234,8 +238,34 @@ fn wordle_replays_every_recorded_episode() {
         let experiment = experiments.iter().find(|e| e.name == experiment_name).expect("experiment in the checkout");
         let instance: wordle::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
         let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
-        let episode = wordle::play(experiment, &instance, &mut model);
+        let episode = wordle::play(wordle::Variant::Plain, experiment, &instance, &mut model);
         assert!(model.0.is_empty(), "{}: replies left over", dir.display());
         check_episode(&dir, &episode);
     }
+}
+
+#[test]
+fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
+    use eval_runner::games::wordle::{play, Variant};
+    // No clemcore recording of this game exists here: replies written from its NOTES.md.
+    let experiments = experiments_of("instances_withclue.json");
+    let experiment = &experiments[0];
+    let instance = &experiment.game_instances[0];
+    let mut model = Scripted(["explanation: the clue\nguess: apple", "explanation: feedback\nguess: party"].into());
+    let episode = play(Variant::WithClue, experiment, instance, &mut model);
+    let first = &episode.turns[0][0].content;
+    assert!(first.starts_with(&experiment.guesser_prompt) && first.ends_with(&format!("\n\nclue: {}", instance.target_word_clue)));
+    assert!(episode.turns[0][2].content.contains(&format!("target_word_clue = {}", instance.target_word_clue)));
+    assert_eq!(episode_score(&episode, "Main Score"), 50.0);
+
+    let three = ["explanation: a\nguess: apple", "explanation: b\nguess: beach", "explanation: c\nguess: party"];
+    let episode = play(Variant::WithClue, experiment, instance, &mut Scripted(three.into()));
+    assert_eq!(episode_score(&episode, "Main Score"), 33.33);
+
+    // A broken reply aborts at once, with NaN scores and clemcore's reason.
+    let episode = play(Variant::WithClue, experiment, instance, &mut Scripted(["guess: party"].into()));
+    assert_eq!(episode_score(&episode, "Aborted"), 1.0);
+    assert!(episode_score(&episode, "Main Score").is_nan());
+    assert_eq!(episode.turns[0][2].content, "Error: The response should always start with the keyword 'explanation:'");
+    assert_eq!(episode.turn_scores[0].0, 0, "no feedback: one turn score, numbered 0");
 }

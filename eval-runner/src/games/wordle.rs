@@ -1,7 +1,9 @@
-//! wordle: one guesser, six attempts at a five-letter word, colour feedback
-//! after each guess. An unknown word is re-prompted (five times at most);
-//! any other broken reply aborts. Main Score by the round of the win:
-//! 100 in the first three, then 50, 30, 20; 0 for a loss.
+//! wordle and wordle_withclue: one guesser, six attempts at a five-letter
+//! word, colour feedback after each guess (with the clue, the first message
+//! also gives a crossword clue). An unknown word is re-prompted (five times at
+//! most); any other broken reply aborts. Main Score by the round of the win —
+//! wordle: 100 in the first three, then 50, 30, 20; withclue: 100 / rounds —
+//! and 0 for a loss.
 
 use super::{note, Episode, Event, Player, Responder, Scores};
 use regex::Regex;
@@ -41,6 +43,15 @@ pub struct LangKeywords {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Instance {
     pub target_word: String,
+    #[serde(default)]
+    pub target_word_clue: String,
+}
+
+/// Which of the wordle games is played.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    Plain,
+    WithClue,
 }
 
 /// Why a reply was refused: an unknown word is re-prompted, the rest abort.
@@ -126,13 +137,22 @@ enum Outcome {
     Abort,
 }
 
-pub fn play(experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Episode {
+pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Episode {
     let words: HashSet<&str> = experiment.lang_keywords.official_words_list.iter().map(String::as_str).collect();
     let target = instance.target_word.to_lowercase();
     let mut guesser = Player::new(1);
     let mut turns: Vec<Vec<Event>> = Vec::new();
     let mut round: Vec<Event> = Vec::new();
-    let mut context = experiment.guesser_prompt.clone();
+    let clue = instance.target_word_clue.as_str();
+    // The prompt is a lazy initial prompt: joined in front of the first context.
+    let mut context = match variant {
+        Variant::Plain => experiment.guesser_prompt.clone(),
+        Variant::WithClue => format!("{}\n\nclue: {clue}", experiment.guesser_prompt),
+    };
+    let clue_line = match variant {
+        Variant::Plain => String::new(),
+        Variant::WithClue => format!("\ntarget_word_clue = {clue}"),
+    };
     let (mut requests, mut parsed, mut violated, mut retries) = (0u32, 0u32, 0u32, 0usize);
     let mut feedbacks: Vec<Vec<(char, Colour)>> = Vec::new();
     let mut guesses: Vec<String> = Vec::new();
@@ -165,7 +185,7 @@ pub fn play(experiment: &Experiment, instance: &Instance, model: &mut dyn Respon
                 note(
                     &mut round,
                     "metadata",
-                    &format!("attempts = {attempts}\ntarget_word = {target}\nguess = {guess}\nguess_feedback = {text}"),
+                    &format!("attempts = {attempts}\ntarget_word = {target}{clue_line}\nguess = {guess}\nguess_feedback = {text}"),
                 );
                 feedbacks.push(feedback);
                 guesses.push(guess.clone());
@@ -187,7 +207,7 @@ pub fn play(experiment: &Experiment, instance: &Instance, model: &mut dyn Respon
     Episode {
         turns,
         turn_scores: turn_scores(&feedbacks, &guesses, outcome == Outcome::Abort),
-        episode_scores: episode_scores(outcome, rounds, &guesses, requests, parsed, violated),
+        episode_scores: episode_scores(variant, outcome, rounds, &guesses, requests, parsed, violated),
     }
 }
 
@@ -228,18 +248,27 @@ fn turn_scores(feedbacks: &[Vec<(char, Colour)>], guesses: &[String], aborted: b
         .collect()
 }
 
-fn episode_scores(outcome: Outcome, rounds: usize, guesses: &[String], requests: u32, parsed: u32, violated: u32) -> Scores {
+fn episode_scores(
+    variant: Variant,
+    outcome: Outcome,
+    rounds: usize,
+    guesses: &[String],
+    requests: u32,
+    parsed: u32,
+    violated: u32,
+) -> Scores {
     let flag = |b: bool| f64::from(u8::from(b));
     let repetitions = (guesses.len() - guesses.iter().collect::<BTreeSet<_>>().len()) as f64;
     let (main, repetitions) = match outcome {
         Outcome::Abort => (f64::NAN, f64::NAN),
         Outcome::Loss => (0.0, repetitions),
         Outcome::Win => (
-            match rounds {
-                1..=3 => 100.0,
-                4 => 50.0,
-                5 => 30.0,
-                _ => 20.0,
+            match (variant, rounds) {
+                (Variant::Plain, 1..=3) => 100.0,
+                (Variant::Plain, 4) => 50.0,
+                (Variant::Plain, 5) => 30.0,
+                (Variant::Plain, _) => 20.0,
+                (Variant::WithClue, rounds) => crate::scoring::round2(100.0 / rounds as f64),
             },
             repetitions,
         ),
