@@ -269,3 +269,63 @@ fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     assert_eq!(episode.turns[0][2].content, "Error: The response should always start with the keyword 'explanation:'");
     assert_eq!(episode.turn_scores[0].0, 0, "no feedback: one turn score, numbered 0");
 }
+
+fn nltk_stopwords() -> std::collections::HashSet<String> {
+    let path = peer_runs().join("smollm2-135m-q4_1/nltk_stopwords_english.txt");
+    std::fs::read_to_string(&path).unwrap().lines().map(str::to_string).collect()
+}
+
+fn taboo_experiments() -> Vec<eval_runner::games::taboo::Experiment> {
+    // The reduced instance file both recordings were made with.
+    let path = peer_runs().join("smollm2-135m-q4_1/instances/taboo_instances_peer.json");
+    serde_json::from_value(read_json(&path)["experiments"].clone()).unwrap()
+}
+
+#[test]
+fn taboo_replays_every_recorded_episode() {
+    use eval_runner::games::taboo;
+    let (experiments, stopwords) = (taboo_experiments(), nltk_stopwords());
+    let mut dirs = instance_dirs(&peer_runs().join("mock-programmatic/results/mock/taboo"));
+    dirs.extend(instance_dirs(&peer_runs().join("smollm2-135m-q4_1/results/smollm2-135m-q4_1/taboo")));
+    assert_eq!(dirs.len(), 18);
+    for dir in dirs {
+        let experiment_name = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
+        let experiment = experiments.iter().find(|e| e.name == experiment_name).expect("experiment in the instance file");
+        let instance: taboo::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
+        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
+        let episode = taboo::play(experiment, &instance, &stopwords, &mut model);
+        assert!(model.0.is_empty(), "{}: replies left over", dir.display());
+        check_episode(&dir, &episode);
+    }
+}
+
+#[test]
+fn taboo_scores_a_win_by_its_round_and_a_taboo_clue_as_a_loss() {
+    use eval_runner::games::taboo;
+    let (experiments, stopwords) = (taboo_experiments(), nltk_stopwords());
+    let experiment = &experiments[0];
+    let instance = taboo::Instance { target_word: "winter".into(), related_word: vec!["cold".into(), "snow".into(), "season".into()] };
+    let script = ["CLUE: It follows autumn.", "GUESS: spring", "CLUE: The cold part of the year.", "GUESS: Winter!"];
+    // "cold" is a related word: the second clue ends the game as a rule violation (a loss, not an abort).
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(script.into()));
+    assert_eq!((episode_score(&episode, "Lose"), episode_score(&episode, "Aborted")), (1.0, 0.0));
+    assert_eq!(episode.turns[1].last().unwrap().kind, "invalid clue");
+
+    let script = ["CLUE: It follows autumn.", "GUESS: spring", "CLUE: Snowmen are built then.", "GUESS: Winter!"];
+    // "snowmen" stems to "snowmen", not "snow": allowed; the guess wins in round 2.
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(script.into()));
+    assert_eq!(episode_score(&episode, "Main Score"), 50.0);
+    assert_eq!(episode.turns[1].last().unwrap().kind, "correct guess");
+
+    // The target's own stem in a clue is caught ("winters" → "winter").
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(["CLUE: Like winters."].into()));
+    assert_eq!(episode_score(&episode, "Lose"), 1.0);
+    assert_eq!(episode_score(&episode, "Request Count"), 1.0);
+
+    // A guess without its prefix aborts.
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(["CLUE: Cold season.", "winter"].into()));
+    assert_eq!(episode_score(&episode, "Lose"), 1.0, "the clue broke the rule before the guess");
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(["CLUE: It follows autumn.", "winter"].into()));
+    assert_eq!(episode_score(&episode, "Aborted"), 1.0);
+    assert!(episode_score(&episode, "Main Score").is_nan());
+}

@@ -5,6 +5,7 @@
 
 pub mod referencegame;
 pub mod results;
+pub mod taboo;
 pub mod wordle;
 
 /// Who sends or receives a message: the game master or a numbered player.
