@@ -132,11 +132,15 @@ fn referencegame_replays_every_recorded_episode() {
 }
 
 /// Replies written for the paths the recording does not take (from the game's NOTES.md).
-struct Scripted(VecDeque<&'static str>);
+struct Scripted(VecDeque<String>);
+
+fn scripted<S: AsRef<str>>(replies: &[S]) -> Scripted {
+    Scripted(replies.iter().map(|reply| reply.as_ref().to_string()).collect())
+}
 
 impl Responder for Scripted {
     fn respond(&mut self, _player: usize, _history: &[Message]) -> String {
-        self.0.pop_front().unwrap().to_string()
+        self.0.pop_front().expect("the game asked more often than the script answers")
     }
 }
 
@@ -153,13 +157,13 @@ fn episode_score(episode: &Episode, name: &str) -> f64 {
 fn referencegame_scores_losses_and_each_abort_path() {
     let instance = recorded_instance();
     // A wrong pick is a loss, not an abort; "firstly" still reads as "first".
-    let wrong = referencegame::play(&instance, &mut Scripted(["Expression: the plain one", "Answer: second"].into())).unwrap();
+    let wrong = referencegame::play(&instance, &mut scripted(&["Expression: the plain one", "Answer: second"])).unwrap();
     assert_eq!((episode_score(&wrong, "Main Score"), episode_score(&wrong, "Lose")), (0.0, 1.0));
-    let prefixed = referencegame::play(&instance, &mut Scripted(["Expression: x", "Answer: firstly"].into())).unwrap();
+    let prefixed = referencegame::play(&instance, &mut scripted(&["Expression: x", "Answer: firstly"])).unwrap();
     assert_eq!(episode_score(&prefixed, "Main Score"), 100.0);
 
     // Strict mode: a second line after the expression aborts at Player 1; Player 2 is never asked.
-    let two_lines = referencegame::play(&instance, &mut Scripted(["Expression: one\nand more"].into())).unwrap();
+    let two_lines = referencegame::play(&instance, &mut scripted(&["Expression: one\nand more"])).unwrap();
     assert_eq!(episode_score(&two_lines, "Aborted at Player 1"), 1.0);
     assert_eq!(episode_score(&two_lines, "Request Count"), 1.0);
     assert!(episode_score(&two_lines, "Main Score").is_nan());
@@ -167,7 +171,7 @@ fn referencegame_scores_losses_and_each_abort_path() {
     assert_eq!(two_lines.turns[0].len(), 3);
 
     // An answer without its tag aborts at Player 2.
-    let untagged = referencegame::play(&instance, &mut Scripted(["Expression: x", "first"].into())).unwrap();
+    let untagged = referencegame::play(&instance, &mut scripted(&["Expression: x", "first"])).unwrap();
     assert_eq!(episode_score(&untagged, "Aborted at Player 2"), 1.0);
     assert_eq!(episode_score(&untagged, "Request Success Ratio"), 0.5);
     assert!(episode_score(&untagged, "Success").is_nan());
@@ -251,7 +255,7 @@ fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     let experiments = experiments_of("instances_withclue.json");
     let experiment = &experiments[0];
     let instance = &experiment.game_instances[0];
-    let mut model = Scripted(["explanation: the clue\nguess: apple", "explanation: feedback\nguess: party"].into());
+    let mut model = scripted(&["explanation: the clue\nguess: apple", "explanation: feedback\nguess: party"]);
     let episode = play(Variant::WithClue, experiment, instance, &mut model);
     let first = &episode.turns[0][0].content;
     assert!(first.starts_with(&experiment.guesser_prompt) && first.ends_with(&format!("\n\nclue: {}", instance.target_word_clue)));
@@ -259,11 +263,11 @@ fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     assert_eq!(episode_score(&episode, "Main Score"), 50.0);
 
     let three = ["explanation: a\nguess: apple", "explanation: b\nguess: beach", "explanation: c\nguess: party"];
-    let episode = play(Variant::WithClue, experiment, instance, &mut Scripted(three.into()));
+    let episode = play(Variant::WithClue, experiment, instance, &mut scripted(&three));
     assert_eq!(episode_score(&episode, "Main Score"), 33.33);
 
     // A broken reply aborts at once, with NaN scores and clemcore's reason.
-    let episode = play(Variant::WithClue, experiment, instance, &mut Scripted(["guess: party"].into()));
+    let episode = play(Variant::WithClue, experiment, instance, &mut scripted(&["guess: party"]));
     assert_eq!(episode_score(&episode, "Aborted"), 1.0);
     assert!(episode_score(&episode, "Main Score").is_nan());
     assert_eq!(episode.turns[0][2].content, "Error: The response should always start with the keyword 'explanation:'");
@@ -307,25 +311,63 @@ fn taboo_scores_a_win_by_its_round_and_a_taboo_clue_as_a_loss() {
     let instance = taboo::Instance { target_word: "winter".into(), related_word: vec!["cold".into(), "snow".into(), "season".into()] };
     let script = ["CLUE: It follows autumn.", "GUESS: spring", "CLUE: The cold part of the year.", "GUESS: Winter!"];
     // "cold" is a related word: the second clue ends the game as a rule violation (a loss, not an abort).
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(script.into()));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&script));
     assert_eq!((episode_score(&episode, "Lose"), episode_score(&episode, "Aborted")), (1.0, 0.0));
     assert_eq!(episode.turns[1].last().unwrap().kind, "invalid clue");
 
     let script = ["CLUE: It follows autumn.", "GUESS: spring", "CLUE: Snowmen are built then.", "GUESS: Winter!"];
     // "snowmen" stems to "snowmen", not "snow": allowed; the guess wins in round 2.
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(script.into()));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&script));
     assert_eq!(episode_score(&episode, "Main Score"), 50.0);
     assert_eq!(episode.turns[1].last().unwrap().kind, "correct guess");
 
     // The target's own stem in a clue is caught ("winters" → "winter").
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(["CLUE: Like winters."].into()));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: Like winters."]));
     assert_eq!(episode_score(&episode, "Lose"), 1.0);
     assert_eq!(episode_score(&episode, "Request Count"), 1.0);
 
     // A guess without its prefix aborts.
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(["CLUE: Cold season.", "winter"].into()));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: Cold season.", "winter"]));
     assert_eq!(episode_score(&episode, "Lose"), 1.0, "the clue broke the rule before the guess");
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut Scripted(["CLUE: It follows autumn.", "winter"].into()));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: It follows autumn.", "winter"]));
     assert_eq!(episode_score(&episode, "Aborted"), 1.0);
     assert!(episode_score(&episode, "Main Score").is_nan());
+}
+
+fn static_experiments(benchmark: &str) -> Vec<eval_runner::games::single_turn::Experiment> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/reference/clembench/static")
+        .join(benchmark)
+        .join("in/instances_sample.json");
+    serde_json::from_value(read_json(&path)["experiments"].clone()).unwrap()
+}
+
+#[test]
+fn mmlu_pro_reads_one_letter_and_aborts_on_none_or_several() {
+    use eval_runner::games::single_turn::{play, Benchmark};
+    // clemcore 3.7.2 cannot run the static games, so there is no recording: written answers.
+    let experiments = static_experiments("mmlu_pro");
+    let (experiment, instance) = (&experiments[0], &experiments[0].game_instances[0]);
+    let asked = |answer: &'static str| play(Benchmark::MmluPro, experiment, instance, &mut scripted(&[answer])).unwrap();
+    let right = asked("Let me think. The answer is (A).");
+    assert!(right.turns[0][0].content.ends_with(&instance.input), "the question closes the prompt");
+    assert_eq!(episode_score(&right, "Main Score"), 100.0);
+    assert_eq!(episode_score(&asked("the answer is B"), "Main Score"), 0.0);
+    for unreadable in ["The Answer is (A)", "answer is (A) or answer is (B)", "answer is (K)"] {
+        let episode = asked(unreadable);
+        assert_eq!(episode_score(&episode, "Aborted"), 1.0, "{unreadable}");
+        assert!(episode_score(&episode, "Main Score").is_nan());
+    }
+}
+
+#[test]
+fn bbh_takes_only_the_exact_target() {
+    use eval_runner::games::single_turn::{play, Benchmark};
+    let experiments = static_experiments("bbh");
+    let (experiment, instance) = (&experiments[0], &experiments[0].game_instances[0]);
+    let asked = |answer: String| play(Benchmark::Bbh, experiment, instance, &mut scripted(&[answer.leak() as &str])).unwrap();
+    let right = asked(instance.target.clone());
+    assert_eq!((episode_score(&right, "Main Score"), episode_score(&right, "Aborted")), (100.0, 0.0));
+    let wordy = asked(format!("{}\n\nQ: next", instance.target));
+    assert_eq!((episode_score(&wordy, "Main Score"), episode_score(&wordy, "Aborted")), (0.0, 0.0));
 }

@@ -5,6 +5,7 @@
 
 pub mod referencegame;
 pub mod results;
+pub mod single_turn;
 pub mod taboo;
 pub mod wordle;
 

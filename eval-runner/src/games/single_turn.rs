@@ -1,0 +1,126 @@
+//! The static benchmarks that are one question and one answer: bbh (exact
+//! match) and mmlu_pro (the letter after "answer is"). Each instance is an
+//! episode of one round; Main Score is 100 for a right answer, 0 for a wrong
+//! one, and NaN when mmlu_pro's answer cannot be read.
+
+use super::{note, Episode, Player, Responder, Scores};
+use regex::Regex;
+use serde::Deserialize;
+
+/// An experiment of a static benchmark's `in/instances.json`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Experiment {
+    pub name: String,
+    /// A Jinja2 template with `{{input}}`.
+    pub initial_prompt: String,
+    /// mmlu_pro: the pattern whose one group is the answer letter.
+    #[serde(default)]
+    pub regex_pattern: Option<String>,
+    /// mmlu_pro: the answer letters.
+    #[serde(default)]
+    pub choices: Vec<String>,
+    pub game_instances: Vec<Instance>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Instance {
+    pub input: String,
+    pub target: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("experiment {experiment}: the prompt template does not render: {reason}")]
+    Template { experiment: String, reason: String },
+    #[error("experiment {experiment}: regex_pattern is not usable: {reason}")]
+    Pattern { experiment: String, reason: String },
+}
+
+fn render(experiment: &Experiment, instance: &Instance) -> Result<String, SetupError> {
+    let environment = minijinja::Environment::new();
+    environment
+        .render_str(&experiment.initial_prompt, minijinja::context! { input => instance.input })
+        .map_err(|e| SetupError::Template { experiment: experiment.name.clone(), reason: e.to_string() })
+}
+
+/// How an answer was judged: right, wrong, or unreadable (with the reason).
+enum Judgement {
+    Right,
+    Wrong,
+    Unreadable(String),
+}
+
+fn mmlu_pro_judgement(experiment: &Experiment, instance: &Instance, answer: &str) -> Result<Judgement, SetupError> {
+    let pattern = experiment.regex_pattern.as_deref().unwrap_or_default();
+    let pattern = Regex::new(pattern)
+        .map_err(|e| SetupError::Pattern { experiment: experiment.name.clone(), reason: e.to_string() })?;
+    let letters: Vec<String> = pattern.captures_iter(answer).filter_map(|c| c.get(1)).map(|m| m.as_str().to_string()).collect();
+    Ok(match letters.as_slice() {
+        [] => Judgement::Unreadable("no answer found".to_string()),
+        [letter] if !experiment.choices.contains(letter) => Judgement::Unreadable(format!("answer {letter} is not one of the choices")),
+        [letter] if *letter == instance.target => Judgement::Right,
+        [_] => Judgement::Wrong,
+        several => Judgement::Unreadable(format!("{} answers found", several.len())),
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Benchmark {
+    Bbh,
+    MmluPro,
+}
+
+pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Result<Episode, SetupError> {
+    let prompt = render(experiment, instance)?;
+    let mut round = Vec::new();
+    let answer = Player::new(1).ask(&prompt, model, &mut round).trim().to_string();
+    let judgement = match benchmark {
+        Benchmark::Bbh => {
+            note(&mut round, "metadata", &format!("Target: {}", instance.target));
+            if answer == instance.target { Judgement::Right } else { Judgement::Wrong }
+        }
+        Benchmark::MmluPro => mmlu_pro_judgement(experiment, instance, &answer)?,
+    };
+    match &judgement {
+        Judgement::Unreadable(reason) => {
+            note(&mut round, "metadata", &format!("ParseError: {reason}"));
+            note(&mut round, "invalid format", "game_result = ABORT");
+        }
+        Judgement::Right | Judgement::Wrong => {
+            if benchmark == Benchmark::MmluPro {
+                note(&mut round, "parsed", answer_letter(experiment, &answer).as_deref().unwrap_or_default());
+                note(&mut round, "target", &instance.target);
+            }
+            let right = matches!(judgement, Judgement::Right);
+            let (kind, result) = if right { ("correct answer", "WIN") } else { ("wrong answer", "LOSE") };
+            note(&mut round, kind, &format!("game_result = {result}"));
+        }
+    }
+    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: scores(&judgement) })
+}
+
+fn answer_letter(experiment: &Experiment, answer: &str) -> Option<String> {
+    let pattern = Regex::new(experiment.regex_pattern.as_deref()?).ok()?;
+    pattern.captures(answer)?.get(1).map(|m| m.as_str().to_string())
+}
+
+/// The default scorer's episode scores, in its order.
+fn scores(judgement: &Judgement) -> Scores {
+    let (aborted, success, parsed) = match judgement {
+        Judgement::Right => (0.0, 1.0, 1.0),
+        Judgement::Wrong => (0.0, 0.0, 1.0),
+        Judgement::Unreadable(_) => (1.0, 0.0, 0.0),
+    };
+    let lose = if aborted == 1.0 { 0.0 } else { 1.0 - success };
+    let main = if aborted == 1.0 { f64::NAN } else { 100.0 * success };
+    vec![
+        ("Aborted".into(), aborted),
+        ("Lose".into(), lose),
+        ("Success".into(), success),
+        ("Request Count".into(), 1.0),
+        ("Parsed Request Count".into(), parsed),
+        ("Violated Request Count".into(), 1.0 - parsed),
+        ("Request Success Ratio".into(), parsed),
+        ("Main Score".into(), main),
+    ]
+}
