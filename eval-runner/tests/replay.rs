@@ -371,3 +371,22 @@ fn bbh_takes_only_the_exact_target() {
     let wordy = asked(format!("{}\n\nQ: next", instance.target));
     assert_eq!((episode_score(&wordy, "Main Score"), episode_score(&wordy, "Aborted")), (0.0, 0.0));
 }
+
+#[test]
+fn cladder_reads_a_first_word_of_yes_or_no() {
+    use eval_runner::games::single_turn::{play, Benchmark};
+    let experiments = static_experiments("cladder");
+    let (experiment, instance) = (&experiments[0], &experiments[0].game_instances[0]);
+    assert_eq!(instance.target, "yes");
+    let asked = |answer: &str| play(Benchmark::Cladder, experiment, instance, &mut scripted(&[answer])).unwrap();
+    let right = asked("Yes, because the vaccine raises recovery.");
+    assert!(right.turns[0][0].content.contains(&instance.input), "the question is in the prompt");
+    assert_eq!(episode_score(&right, "Main Score"), 100.0);
+    assert_eq!(right.turns[0].last().unwrap().kind, "correct label");
+    assert_eq!(episode_score(&asked("no."), "Main Score"), 0.0);
+    for unreadable in ["", "Maybe yes"] {
+        let episode = asked(unreadable);
+        assert_eq!(episode_score(&episode, "Aborted"), 1.0, "{unreadable:?}");
+        assert!(episode_score(&episode, "Main Score").is_nan());
+    }
+}

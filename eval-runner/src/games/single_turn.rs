@@ -1,7 +1,7 @@
 //! The static benchmarks that are one question and one answer: bbh (exact
-//! match) and mmlu_pro (the letter after "answer is"). Each instance is an
-//! episode of one round; Main Score is 100 for a right answer, 0 for a wrong
-//! one, and NaN when mmlu_pro's answer cannot be read.
+//! match), mmlu_pro (the letter after "answer is") and cladder (a first word
+//! of yes or no). Each instance is an episode of one round; Main Score is 100
+//! for a right answer, 0 for a wrong one, and NaN when the answer cannot be read.
 
 use super::{note, Episode, Player, Responder, Scores};
 use regex::Regex;
@@ -38,8 +38,9 @@ pub enum SetupError {
 
 fn render(experiment: &Experiment, instance: &Instance) -> Result<String, SetupError> {
     let environment = minijinja::Environment::new();
+    // bbh and mmlu_pro name the question `input`, cladder `prompt`.
     environment
-        .render_str(&experiment.initial_prompt, minijinja::context! { input => instance.input })
+        .render_str(&experiment.initial_prompt, minijinja::context! { input => instance.input, prompt => instance.input })
         .map_err(|e| SetupError::Template { experiment: experiment.name.clone(), reason: e.to_string() })
 }
 
@@ -64,22 +65,46 @@ fn mmlu_pro_judgement(experiment: &Experiment, instance: &Instance, answer: &str
     })
 }
 
+/// cladder: the first word, stripped of punctuation, must be one of the choices.
+fn cladder_judgement(experiment: &Experiment, instance: &Instance, answer: &str) -> (Judgement, String) {
+    let Some(first) = answer.split_whitespace().next() else {
+        return (Judgement::Unreadable("the answer is empty".to_string()), String::new());
+    };
+    let word: String = first.chars().filter(|c| !c.is_ascii_punctuation()).collect();
+    let judgement = if !experiment.choices.contains(&word.to_lowercase()) {
+        Judgement::Unreadable(format!("\"{word}\" is not one of {}", experiment.choices.join(", ")))
+    } else if word.to_lowercase() == instance.target.to_lowercase() {
+        Judgement::Right
+    } else {
+        Judgement::Wrong
+    };
+    (judgement, word)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Benchmark {
     Bbh,
     MmluPro,
+    Cladder,
 }
 
 pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Result<Episode, SetupError> {
     let prompt = render(experiment, instance)?;
     let mut round = Vec::new();
     let answer = Player::new(1).ask(&prompt, model, &mut round).trim().to_string();
-    let judgement = match benchmark {
+    let (judgement, parsed) = match benchmark {
         Benchmark::Bbh => {
             note(&mut round, "metadata", &format!("Target: {}", instance.target));
-            if answer == instance.target { Judgement::Right } else { Judgement::Wrong }
+            (if answer == instance.target { Judgement::Right } else { Judgement::Wrong }, None)
         }
-        Benchmark::MmluPro => mmlu_pro_judgement(experiment, instance, &answer)?,
+        Benchmark::MmluPro => {
+            let judgement = mmlu_pro_judgement(experiment, instance, &answer)?;
+            (judgement, answer_letter(experiment, &answer))
+        }
+        Benchmark::Cladder => {
+            let (judgement, word) = cladder_judgement(experiment, instance, &answer);
+            (judgement, Some(word))
+        }
     };
     match &judgement {
         Judgement::Unreadable(reason) => {
@@ -87,13 +112,14 @@ pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, 
             note(&mut round, "invalid format", "game_result = ABORT");
         }
         Judgement::Right | Judgement::Wrong => {
-            if benchmark == Benchmark::MmluPro {
-                note(&mut round, "parsed", answer_letter(experiment, &answer).as_deref().unwrap_or_default());
+            if let Some(parsed) = &parsed {
+                note(&mut round, "parsed", parsed);
                 note(&mut round, "target", &instance.target);
             }
             let right = matches!(judgement, Judgement::Right);
-            let (kind, result) = if right { ("correct answer", "WIN") } else { ("wrong answer", "LOSE") };
-            note(&mut round, kind, &format!("game_result = {result}"));
+            let what = if benchmark == Benchmark::Cladder { "label" } else { "answer" };
+            let (kind, result) = if right { ("correct", "WIN") } else { ("wrong", "LOSE") };
+            note(&mut round, &format!("{kind} {what}"), &format!("game_result = {result}"));
         }
     }
     Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: scores(&judgement) })
