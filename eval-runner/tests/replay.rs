@@ -390,3 +390,31 @@ fn cladder_reads_a_first_word_of_yes_or_no() {
         assert!(episode_score(&episode, "Main Score").is_nan());
     }
 }
+
+#[test]
+fn eqbench_scores_ratings_by_their_distance_from_the_reference() {
+    use eval_runner::games::eqbench::{play, Experiment};
+    let experiments: Vec<Experiment> = serde_json::from_value(
+        read_json(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench/static/eqbench/in/instances_sample.json"))["experiments"]
+            .clone(),
+    )
+    .unwrap();
+    let instance = &experiments[0].game_instances[0];
+    // Reference: Remorseful 0, Indifferent 6, Affectionate 0, Annoyed 7.
+    let asked = |answer: &str| play(instance, &mut scripted(&[answer]));
+    let exact = asked("Remorseful: 0\nIndifferent: 6\nAffectionate: 0\nAnnoyed: 7");
+    assert_eq!((episode_score(&exact, "Main Score"), episode_score(&exact, "Success")), (100.0, 1.0));
+    // One emotion off by 2: 6.5 / (1 + e^(2.4)) = 0.5836…; (10 − 0.7477 × 0.5836) × 10.
+    let near = asked("Remorseful: 0\nIndifferent: 4\nAffectionate: 0\nAnnoyed: 7");
+    let expected = (10.0 - 0.7477 * (6.5 / (1.0 + 2.4f64.exp()))) * 10.0;
+    assert!((episode_score(&near, "Main Score") - expected).abs() < 1e-9);
+    assert_eq!(episode_score(&near, "Lose"), 1.0);
+    // Off by more than 5 counts the difference itself, and the score may go below 0.
+    let far = asked("Remorseful: 10\nIndifferent: 0\nAffectionate: 10\nAnnoyed: 0");
+    assert!(episode_score(&far, "Main Score") < 0.0);
+    for unreadable in ["I cannot say.", "Remorseful: 0\nIndifferent: 6", "Remorseful: 0\nIndifferent: 0\nAffectionate: 0\nAnnoyed: 0", "Remorseful: 0\nIndifferent: 16\nAffectionate: 0\nAnnoyed: 7"] {
+        let episode = asked(unreadable);
+        assert_eq!(episode_score(&episode, "Aborted"), 1.0, "{unreadable}");
+        assert!(episode_score(&episode, "Main Score").is_nan());
+    }
+}

@@ -122,7 +122,13 @@ pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, 
             note(&mut round, &format!("{kind} {what}"), &format!("game_result = {result}"));
         }
     }
-    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: scores(&judgement) })
+    let outcome = match judgement {
+        Judgement::Right => Some(true),
+        Judgement::Wrong => Some(false),
+        Judgement::Unreadable(_) => None,
+    };
+    let main = if outcome == Some(true) { 100.0 } else { 0.0 };
+    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main) })
 }
 
 fn answer_letter(experiment: &Experiment, answer: &str) -> Option<String> {
@@ -130,23 +136,20 @@ fn answer_letter(experiment: &Experiment, answer: &str) -> Option<String> {
     pattern.captures(answer)?.get(1).map(|m| m.as_str().to_string())
 }
 
-/// The default scorer's episode scores, in its order.
-fn scores(judgement: &Judgement) -> Scores {
-    let (aborted, success, parsed) = match judgement {
-        Judgement::Right => (0.0, 1.0, 1.0),
-        Judgement::Wrong => (0.0, 0.0, 1.0),
-        Judgement::Unreadable(_) => (1.0, 0.0, 0.0),
-    };
-    let lose = if aborted == 1.0 { 0.0 } else { 1.0 - success };
-    let main = if aborted == 1.0 { f64::NAN } else { 100.0 * success };
+/// The default scorer's episode scores, in its order: `outcome` is `None`
+/// for an unreadable answer, else whether it was right; `main` is the Main Score
+/// of a readable answer.
+pub(super) fn default_scores(outcome: Option<bool>, main: f64) -> Scores {
+    let flag = |b: bool| f64::from(u8::from(b));
+    let parsed = flag(outcome.is_some());
     vec![
-        ("Aborted".into(), aborted),
-        ("Lose".into(), lose),
-        ("Success".into(), success),
+        ("Aborted".into(), flag(outcome.is_none())),
+        ("Lose".into(), flag(outcome == Some(false))),
+        ("Success".into(), flag(outcome == Some(true))),
         ("Request Count".into(), 1.0),
         ("Parsed Request Count".into(), parsed),
         ("Violated Request Count".into(), 1.0 - parsed),
         ("Request Success Ratio".into(), parsed),
-        ("Main Score".into(), main),
+        ("Main Score".into(), if outcome.is_some() { main } else { f64::NAN }),
     ]
 }
