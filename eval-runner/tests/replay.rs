@@ -73,7 +73,7 @@ fn check_episode(dir: &Path, episode: &Episode) {
     for (turn, scores_of_turn) in &episode.turn_scores {
         assert_eq!(ours(scores_of_turn), scores(&expected_turns[&turn.to_string()]), "{} turn {turn}", dir.display());
     }
-    let recorded: Vec<Vec<(Party, Party, String, String)>> = interactions["turns"]
+    let recorded: Vec<Vec<[String; 4]>> = interactions["turns"]
         .as_array()
         .unwrap()
         .iter()
@@ -87,15 +87,16 @@ fn check_episode(dir: &Path, episode: &Episode) {
                         Value::String(text) => text.clone(),
                         other => other.to_string(),
                     };
-                    (party(e["from"].as_str().unwrap()), party(e["to"].as_str().unwrap()), e["action"]["type"].as_str().unwrap().to_string(), content)
+                    let text = |v: &Value| v.as_str().unwrap().to_string();
+                    [text(&e["from"]), text(&e["to"]), text(&e["action"]["type"]), content]
                 })
                 .collect()
         })
         .collect();
-    let played: Vec<Vec<(Party, Party, String, String)>> = episode
+    let played: Vec<Vec<[String; 4]>> = episode
         .turns
         .iter()
-        .map(|round| round.iter().map(|e| (e.from, e.to, e.kind.clone(), e.content.clone())).collect())
+        .map(|round| round.iter().map(|e| [e.from.name(), e.to.name(), e.kind.clone(), e.content.clone()]).collect())
         .collect();
     assert_eq!(played, recorded, "{}", dir.display());
 }
