@@ -264,14 +264,18 @@ fn read_row(
     }
 }
 
+/// The first table with a team and a clemscore column.
+fn leaderboard_table(markdown: &str) -> Option<Table> {
+    tables(markdown).into_iter().find(|table| {
+        let found: Vec<_> = table.header.iter().filter_map(|c| column_for(&c.text)).collect();
+        found.contains(&Column::Team) && found.contains(&Column::Clemscore)
+    })
+}
+
 /// Reads the first leaderboard table of `markdown`: all of its rows, or every problem found.
 pub fn parse_leaderboard(markdown: &str) -> Result<Vec<ImportRow>, Vec<RowError>> {
     let lines: Vec<&str> = markdown.lines().collect();
-    let table = tables(markdown).into_iter().find(|table| {
-        let found: Vec<_> = table.header.iter().filter_map(|c| column_for(&c.text)).collect();
-        found.contains(&Column::Team) && found.contains(&Column::Clemscore)
-    });
-    let Some(table) = table else {
+    let Some(table) = leaderboard_table(markdown) else {
         return Err(vec![RowError {
             line: 1,
             message: "no leaderboard table found: expected a markdown table with the columns \
@@ -345,13 +349,7 @@ fn score_text(score: Option<f64>) -> String {
 /// left empty: the site ranks, nobody renumbers rows by hand. Refuses when
 /// there is no table, or when the result would not read back with the row.
 pub fn insert_row(markdown: &str, row: &TableRow) -> Result<String, String> {
-    let table = tables(markdown)
-        .into_iter()
-        .find(|table| {
-            let found: Vec<_> = table.header.iter().filter_map(|c| column_for(&c.text)).collect();
-            found.contains(&Column::Team) && found.contains(&Column::Clemscore)
-        })
-        .ok_or("the README has no leaderboard table (columns Submission Name, Team, clemscore, …)")?;
+    let table = leaderboard_table(markdown).ok_or("the README has no leaderboard table (columns Submission Name, Team, clemscore, …)")?;
     let has_repository_column = table.header.iter().any(|c| column_for(&c.text) == Some(Column::Repository));
     let name = match (&row.repository_url, has_repository_column) {
         (Some(url), false) => format!("[{}]({url})", cell_text(&row.name)),

@@ -50,13 +50,7 @@ pub async fn get_submit_page(rejected: Option<i64>) -> Result<SubmitPage, Server
         resets_at: quota::utc_time(standing.resets_at),
     });
     if let Some(id) = rejected {
-        let found: Option<(String, String)> =
-            sqlx::query_as("SELECT name, report_json FROM rejected_uploads WHERE id = $1 AND team_id = $2")
-                .bind(id)
-                .bind(team.team_id)
-                .fetch_optional(&state.db.pool)
-                .await
-                .map_err(database)?;
+        let found = store::rejected_upload(&state.db, id, team.team_id).await.map_err(database)?;
         page.rejected = found.map(|(name, report)| RejectedUpload {
             name,
             report: serde_json::from_str(&report).unwrap_or_default(),

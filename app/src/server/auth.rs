@@ -32,6 +32,11 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Whether `text` has the shape of a GitHub login (letters, digits, hyphens).
+pub fn is_login(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 /// The signed-in person behind a request.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Viewer {
@@ -55,6 +60,14 @@ impl From<sqlx::Error> for Refusal {
         tracing::error!("database error: {error}");
         Self(StatusCode::INTERNAL_SERVER_ERROR, "the database failed; nothing was changed".to_string())
     }
+}
+
+/// Back to `path` with a message shown above its forms.
+pub fn back_with_error(path: &str, message: &str) -> Response {
+    let mut url = url::Url::parse("http://site").expect("static URL");
+    url.set_path(path);
+    url.query_pairs_mut().append_pair("error", message);
+    Redirect::to(&format!("{}?{}", url.path(), url.query().unwrap_or_default())).into_response()
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -209,7 +222,7 @@ pub async fn dev_sign_in(State(state): State<AppState>, Form(form): Form<DevSign
         return Err(Refusal(StatusCode::FORBIDDEN, "development sign-in is disabled on this site".to_string()));
     }
     let login = form.login.trim();
-    if login.is_empty() || !login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if !is_login(login) {
         return Err(Refusal(StatusCode::BAD_REQUEST, format!("\"{login}\" is not a GitHub-style login")));
     }
     // Development accounts get negative ids, which GitHub never hands out.

@@ -49,7 +49,7 @@ impl AppState {
         })
     }
 
-    pub fn github_repo(&self) -> Option<github::ChallengeRepo> {
-        self.github.clone()
+    pub fn github_repo(&self) -> Option<&github::ChallengeRepo> {
+        self.github.as_ref()
     }
 }

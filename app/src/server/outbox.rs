@@ -56,7 +56,11 @@ async fn claim(state: &AppState, now: i64) -> sqlx::Result<Option<Job>> {
 
 /// The pull request's text, from what was stored.
 async fn draft(state: &AppState, submission_id: i64) -> sqlx::Result<Option<PullRequestDraft>> {
-    let Some(entry) = store::submission_for_pull_request(&state.db, submission_id).await? else { return Ok(None) };
+    let (Some(entry), Some(progress)) =
+        (store::submission_record(&state.db, submission_id).await?, store::entry_progress(&state.db, submission_id).await?)
+    else {
+        return Ok(None);
+    };
     let body = format!(
         "Adds **{name}** by **{team}** to the dev leaderboard.\n\n\
          | | |\n|---|---|\n| clemscore | {clem} |\n| statscore | {stat} |\n| Model | `{model}` @ `{revision}` |\n\
@@ -68,10 +72,10 @@ async fn draft(state: &AppState, submission_id: i64) -> sqlx::Result<Option<Pull
         team = entry.team,
         clem = crate::model::format_score(entry.clemscore),
         stat = crate::model::format_score(entry.statscore),
-        model = entry.model_id,
-        revision = entry.model_revision,
-        base = entry.base_model,
-        tokens = entry.training_tokens,
+        model = progress.model_id.unwrap_or_default(),
+        revision = progress.model_revision.unwrap_or_default(),
+        base = progress.base_model.unwrap_or_default(),
+        tokens = progress.training_tokens.unwrap_or_default(),
         repo = entry.repository_url.clone().unwrap_or_default(),
         site = state.config.public_url,
     );
@@ -118,7 +122,7 @@ pub async fn run_due(state: &AppState, now: i64) -> sqlx::Result<usize> {
     let Some(repo) = state.github_repo() else { return Ok(0) };
     let mut done = 0;
     while let Some(job) = claim(state, now).await? {
-        match open_pull_request(state, &repo, &job).await {
+        match open_pull_request(state, repo, &job).await {
             Ok(()) => {
                 sqlx::query("UPDATE outbox_jobs SET done_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
                     .bind(now)

@@ -2,8 +2,7 @@
 //! merging its pull request on GitHub first when it has one.
 
 use crate::domain::submission_flow::SubmissionStatus;
-use crate::server::auth::{form_viewer, Refusal};
-use crate::server::teams::back_with_error;
+use crate::server::auth::{back_with_error, form_viewer, Refusal};
 use crate::server::{store, AppState};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};

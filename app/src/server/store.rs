@@ -98,39 +98,10 @@ pub async fn rules(db: &Db) -> sqlx::Result<Option<(String, String)>> {
         .await
 }
 
-/// What a pull request for an entry is made of.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct PullRequestSource {
-    pub name: String,
-    pub team: String,
-    pub submitted_on: String,
-    pub clemscore: Option<f64>,
-    pub statscore: Option<f64>,
-    pub description_md: String,
-    pub repository_url: Option<String>,
-    pub model_id: String,
-    pub model_revision: String,
-    pub base_model: String,
-    pub training_tokens: i64,
-}
-
-pub async fn submission_for_pull_request(db: &Db, submission_id: i64) -> sqlx::Result<Option<PullRequestSource>> {
-    sqlx::query_as(
-        "SELECT s.name, t.name AS team, s.submitted_on, s.clemscore, s.statscore, s.description_md, s.repository_url, \
-                COALESCE(s.model_id, '') AS model_id, COALESCE(s.model_revision, '') AS model_revision, \
-                COALESCE(s.base_model, '') AS base_model, COALESCE(s.training_tokens, 0) AS training_tokens \
-         FROM submissions s JOIN teams t ON t.id = s.team_id WHERE s.id = $1",
-    )
-    .bind(submission_id)
-    .fetch_optional(&db.pool)
-    .await
-}
-
 /// Where a browser entry stands, and its GitHub side.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EntryProgress {
     pub status: String,
-    pub team_id: i64,
     pub model_id: Option<String>,
     pub model_revision: Option<String>,
     pub base_model: Option<String>,
@@ -140,14 +111,13 @@ pub struct EntryProgress {
     pub pr_url: Option<String>,
     pub job_attempts: Option<i64>,
     pub job_error: Option<String>,
-    pub job_run_after: Option<i64>,
 }
 
 pub async fn entry_progress(db: &Db, submission_id: i64) -> sqlx::Result<Option<EntryProgress>> {
     sqlx::query_as(
-        "SELECT s.status, s.team_id, s.model_id, s.model_revision, s.base_model, s.training_tokens, \
+        "SELECT s.status, s.model_id, s.model_revision, s.base_model, s.training_tokens, \
                 s.verification_json, s.pr_number, s.pr_url, \
-                j.attempts AS job_attempts, j.last_error AS job_error, j.run_after AS job_run_after \
+                j.attempts AS job_attempts, j.last_error AS job_error \
          FROM submissions s LEFT JOIN outbox_jobs j ON j.submission_id = s.id AND j.kind = 'open_pr' \
          WHERE s.id = $1",
     )
@@ -207,4 +177,13 @@ pub async fn set_deadline(db: &Db, kind: PhaseKind, last_day: Option<&str>) -> s
         .execute(&db.pool)
         .await?;
     Ok(())
+}
+
+/// A rejected upload's entry name and report, if it belongs to `team_id`.
+pub async fn rejected_upload(db: &Db, id: i64, team_id: i64) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as("SELECT name, report_json FROM rejected_uploads WHERE id = $1 AND team_id = $2")
+        .bind(id)
+        .bind(team_id)
+        .fetch_optional(&db.pool)
+        .await
 }

@@ -6,9 +6,9 @@
 use crate::domain::submission_flow::{is_open, SubmissionStatus};
 use crate::domain::{entry_form, quota};
 use crate::model::PhaseKind;
-use crate::server::auth::{form_viewer, now, Refusal, Viewer};
+use crate::server::auth::{back_with_error, form_viewer, now, Refusal, Viewer};
 use crate::server::evidence::{self, Limits};
-use crate::server::teams::{back_with_error, membership, Membership};
+use crate::server::teams::{membership, Membership};
 use crate::server::{outbox, store, AppState};
 use axum::extract::multipart::{Multipart, MultipartError};
 use axum::extract::State;

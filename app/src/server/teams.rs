@@ -3,7 +3,7 @@
 
 use crate::domain::readme_table::name_key;
 use crate::model::PhaseKind;
-use crate::server::auth::{form_viewer, Refusal, Viewer};
+use crate::server::auth::{back_with_error, form_viewer, is_login, Refusal, Viewer};
 use crate::server::{store, AppState};
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,14 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 pub const MAX_TEAM_NAME_CHARS: usize = 60;
-
-/// Back to `path` with a message shown above its forms.
-pub fn back_with_error(path: &str, message: &str) -> Response {
-    let mut url = url::Url::parse("http://site").expect("static URL");
-    url.set_path(path);
-    url.query_pairs_mut().append_pair("error", message);
-    Redirect::to(&format!("{}?{}", url.path(), url.query().unwrap_or_default())).into_response()
-}
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Membership {
@@ -146,7 +138,7 @@ pub async fn invite(State(state): State<AppState>, headers: HeaderMap, Form(form
         return Ok(back_with_error("/team", "Join or found a team before inviting anyone."));
     };
     let login = form.login.trim().trim_start_matches('@').to_lowercase();
-    if login.is_empty() || !login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if !is_login(&login) {
         return Ok(back_with_error("/team", &format!("\"{}\" is not a GitHub login.", form.login.trim())));
     }
     sqlx::query(
