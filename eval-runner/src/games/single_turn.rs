@@ -51,18 +51,21 @@ enum Judgement {
     Unreadable(String),
 }
 
-fn mmlu_pro_judgement(experiment: &Experiment, instance: &Instance, answer: &str) -> Result<Judgement, SetupError> {
+/// mmlu_pro: the judgement, and the letter read when there was exactly one.
+fn mmlu_pro_judgement(experiment: &Experiment, instance: &Instance, answer: &str) -> Result<(Judgement, Option<String>), SetupError> {
     let pattern = experiment.regex_pattern.as_deref().unwrap_or_default();
     let pattern = Regex::new(pattern)
         .map_err(|e| SetupError::Pattern { experiment: experiment.name.clone(), reason: e.to_string() })?;
     let letters: Vec<String> = pattern.captures_iter(answer).filter_map(|c| c.get(1)).map(|m| m.as_str().to_string()).collect();
-    Ok(match letters.as_slice() {
+    let judgement = match letters.as_slice() {
         [] => Judgement::Unreadable("no answer found".to_string()),
         [letter] if !experiment.choices.contains(letter) => Judgement::Unreadable(format!("answer {letter} is not one of the choices")),
         [letter] if *letter == instance.target => Judgement::Right,
         [_] => Judgement::Wrong,
         several => Judgement::Unreadable(format!("{} answers found", several.len())),
-    })
+    };
+    let letter = (letters.len() == 1).then(|| letters[0].clone());
+    Ok((judgement, letter))
 }
 
 /// cladder: the first word, stripped of punctuation, must be one of the choices.
@@ -97,10 +100,7 @@ pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, 
             note(&mut round, "metadata", &format!("Target: {}", instance.target));
             (if answer == instance.target { Judgement::Right } else { Judgement::Wrong }, None)
         }
-        Benchmark::MmluPro => {
-            let judgement = mmlu_pro_judgement(experiment, instance, &answer)?;
-            (judgement, answer_letter(experiment, &answer))
-        }
+        Benchmark::MmluPro => mmlu_pro_judgement(experiment, instance, &answer)?,
         Benchmark::Cladder => {
             let (judgement, word) = cladder_judgement(experiment, instance, &answer);
             (judgement, Some(word))
@@ -129,11 +129,6 @@ pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, 
     };
     let main = if outcome == Some(true) { 100.0 } else { 0.0 };
     Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main) })
-}
-
-fn answer_letter(experiment: &Experiment, answer: &str) -> Option<String> {
-    let pattern = Regex::new(experiment.regex_pattern.as_deref()?).ok()?;
-    pattern.captures(answer)?.get(1).map(|m| m.as_str().to_string())
 }
 
 /// The default scorer's episode scores, in its order: `outcome` is `None`

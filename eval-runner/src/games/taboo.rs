@@ -29,26 +29,43 @@ fn without_punctuation(text: &str) -> String {
     text.chars().filter(|c| !c.is_ascii_punctuation()).collect()
 }
 
-/// The describer's check: the clue as logged, or why it breaks the rules.
-fn check_clue(clue: &str, instance: &Instance, stopwords: &HashSet<String>) -> Result<String, String> {
-    let cleaned = without_punctuation(&clue.replace("CLUE:", "").trim().to_lowercase());
-    let stemmer = Stemmer::create(Algorithm::English);
-    let stem = |word: &str| stemmer.stem(&word.to_lowercase()).into_owned();
-    let target = stem(&instance.target_word);
-    let related: Vec<String> = instance.related_word.iter().map(|w| stem(w)).collect();
-    for word in cleaned.split(' ').filter(|w| !stopwords.contains(*w)) {
-        let word_stem = stem(word);
-        if word_stem == target {
-            return Err(format!("Target word '{}' (stem '{target}') was used in the clue", instance.target_word));
-        }
-        if let Some(index) = related.iter().position(|r| *r == word_stem) {
-            return Err(format!(
-                "Related word '{}' (stem '{word_stem}') was used in the clue",
-                instance.related_word[index]
-            ));
-        }
+/// The words a clue must avoid, as Snowball stems; made once per episode.
+struct TabooWords<'a> {
+    stemmer: Stemmer,
+    instance: &'a Instance,
+    target: String,
+    related: Vec<String>,
+}
+
+impl<'a> TabooWords<'a> {
+    fn new(instance: &'a Instance) -> Self {
+        let stemmer = Stemmer::create(Algorithm::English);
+        let stem = |word: &str| stemmer.stem(&word.to_lowercase()).into_owned();
+        let target = stem(&instance.target_word);
+        let related = instance.related_word.iter().map(|w| stem(w)).collect();
+        Self { stemmer, instance, target, related }
     }
-    Ok(cleaned)
+
+    /// The describer's check: the clue as logged, or why it breaks the rules.
+    fn check(&self, clue: &str, stopwords: &HashSet<String>) -> Result<String, String> {
+        let cleaned = without_punctuation(&clue.replace("CLUE:", "").trim().to_lowercase());
+        for word in cleaned.split(' ').filter(|w| !stopwords.contains(*w)) {
+            let word_stem = self.stemmer.stem(word).into_owned();
+            if word_stem == self.target {
+                return Err(format!(
+                    "Target word '{}' (stem '{}') was used in the clue",
+                    self.instance.target_word, self.target
+                ));
+            }
+            if let Some(index) = self.related.iter().position(|r| *r == word_stem) {
+                return Err(format!(
+                    "Related word '{}' (stem '{word_stem}') was used in the clue",
+                    self.instance.related_word[index]
+                ));
+            }
+        }
+        Ok(cleaned)
+    }
 }
 
 fn prompt(template: &str, experiment: &Experiment, instance: &Instance) -> String {
@@ -64,6 +81,7 @@ pub fn play(experiment: &Experiment, instance: &Instance, stopwords: &HashSet<St
     let mut guesser = Player::new(2);
     let guesser_prompt = prompt(&experiment.guesser_initial_prompt, experiment, instance);
     let mut describer_context = prompt(&experiment.describer_initial_prompt, experiment, instance);
+    let taboo_words = TabooWords::new(instance);
     let mut turns: Vec<Vec<Event>> = Vec::new();
     let (mut aborted, mut clue_error, mut won) = (false, None::<String>, false);
     loop {
@@ -73,7 +91,7 @@ pub fn play(experiment: &Experiment, instance: &Instance, stopwords: &HashSet<St
             aborted = true;
         } else {
             note(&mut round, "valid response", "continue");
-            match check_clue(&clue, instance, stopwords) {
+            match taboo_words.check(&clue, stopwords) {
                 Ok(cleaned) => note(&mut round, "valid clue", &cleaned),
                 Err(message) => clue_error = Some(message),
             }

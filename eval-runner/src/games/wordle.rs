@@ -9,6 +9,7 @@ use super::{note, Episode, Event, Player, Responder, Scores};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashSet};
+use std::sync::LazyLock;
 
 const RETRY_PROMPT: &str = "Your guess is not a valid word for this game. Please try again.";
 const FORMAT_REMINDER: &str = "Provide your response only in this format.\nexplanation: details\nguess: word";
@@ -71,10 +72,10 @@ fn parse(reply: &str, words: &HashSet<&str>) -> Result<(String, String), Refusal
             "The response should contain only the 'guess:' and 'explanation:' keywords and associated information.",
         ));
     }
-    let explanation = Regex::new(r"(?i)explanation:([^\n]*)").expect("valid pattern");
-    let guess = Regex::new(r"(?i)guess:([^\n]*)").expect("valid pattern");
-    let explanation = explanation.captures(reply).map_or(String::new(), |c| c[1].trim().to_string());
-    let guesses: Vec<String> = guess.captures_iter(reply).map(|c| c[1].trim().to_lowercase()).collect();
+    static EXPLANATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)explanation:([^\n]*)").expect("valid pattern"));
+    static GUESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)guess:([^\n]*)").expect("valid pattern"));
+    let explanation = EXPLANATION.captures(reply).map_or(String::new(), |c| c[1].trim().to_string());
+    let guesses: Vec<String> = GUESS.captures_iter(reply).map(|c| c[1].trim().to_lowercase()).collect();
     let [guess] = guesses.as_slice() else {
         return Err(Refusal::Broken("The response should contain the 'guess:' keyword exactly once."));
     };
