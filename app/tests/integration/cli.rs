@@ -183,3 +183,19 @@ fn verify_reads_a_zipped_results_folder_and_refuses_other_files() {
     let output = playschool(&["verify", html.to_str().unwrap()], &[]);
     assert_one_line_error(&output, &format!("error: {}: neither a folder, a .zip nor a .tar.gz archive", html.display()));
 }
+
+#[test]
+fn set_deadline_refuses_an_unknown_phase_or_day_and_sets_a_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_in(&dir);
+    let env = [("DATABASE_URL", url.as_str())];
+    assert_one_line_error(&playschool(&["set-deadline", "final", "2026-12-31"], &env), "error: phase \"final\" is neither dev nor test");
+    assert_one_line_error(
+        &playschool(&["set-deadline", "dev", "2026-02-30"], &env),
+        "error: date \"2026-02-30\" is not a date like 2025-07-03",
+    );
+    assert!(!dir.path().join("playschool.db").exists(), "refused before the database was opened");
+    let output = playschool(&["set-deadline", "dev", "2026-12-31"], &env);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "the dev phase now takes entries through 2026-12-31\n");
+}

@@ -86,6 +86,13 @@ async fn submit(browser: &mut Browser, name: &str, val_json: &[u8]) -> Answer {
     browser.post_multipart("/submissions", entry_body(&csrf, name, &evidence_files(val_json))).await
 }
 
+/// The message a form handler sent back in its redirect's `?error=`.
+fn form_error(answer: &Answer) -> String {
+    let location = answer.location.clone().unwrap_or_else(|| panic!("no redirect: {answer:?}"));
+    let url = url::Url::parse(&format!("http://x{location}")).unwrap();
+    url.query_pairs().find(|(k, _)| k == "error").map(|(_, v)| v.into_owned()).unwrap_or_else(|| panic!("no error in {location}"))
+}
+
 /// The id in a `/submissions/ID` redirect.
 fn submission_id(answer: &Answer) -> i64 {
     let location = answer.location.as_deref().unwrap_or_else(|| panic!("no redirect: {answer:?}"));
@@ -135,9 +142,12 @@ async fn github_sign_in_starts_a_session_and_a_forged_callback_starts_none(t: &T
     let page = browser.get("/team").await;
     assert!(page.body.contains("Signed in as @Ann"), "{}", page.body);
 
-    // A used code does not sign in twice.
+    // A used code does not sign in twice, even with the right state.
+    browser.set_cookie("playschool_oauth_state", &query["state"]);
     let replay = browser.get(&format!("/auth/github/callback?code={code}&state={}", query["state"])).await;
-    assert_eq!(replay.status, 400, "{}", replay.body);
+    assert_eq!(replay.status, 502, "{}", replay.body);
+    assert_eq!(replay.body, "GitHub did not sign you in: The code passed is incorrect or expired.");
+    assert_eq!(count(t, "SELECT COUNT(*) FROM sessions").await, 1);
 
     let csrf = browser.csrf().await;
     browser.post_form("/auth/sign-out", &[("csrf", &csrf)]).await;
@@ -191,6 +201,14 @@ async fn team_names_are_unique_ignoring_case_and_people_join_one_team(t: &TestDb
     let second = bo.post_form("/team/create", &[("csrf", &csrf), ("name", "Bo's Own")]).await;
     assert!(second.location.unwrap().contains("in+a+team+already"));
     assert_eq!(count(t, "SELECT COUNT(*) FROM teams WHERE name = 'Bo''s Own'").await, 0);
+
+    // Bad names and logins are refused with their reason.
+    let csrf_ann = ann.csrf().await;
+    let answer = ann.post_form("/team/invite", &[("csrf", &csrf_ann), ("login", "not a login!")]).await;
+    assert_eq!(form_error(&answer), "\"not a login!\" is not a GitHub login.");
+    let long = "x".repeat(61);
+    let answer = bo.post_form("/team/create", &[("csrf", &csrf), ("name", &long)]).await;
+    assert_eq!(form_error(&answer), "A team name needs 1 to 60 characters.");
 
     bo.post_form("/team/leave", &[("csrf", &csrf)]).await;
     assert!(ann.get("/team").await.body.contains("Members: @ann<"));
@@ -260,6 +278,19 @@ async fn merging_accepts_closing_rejects_and_replays_or_forgeries_change_nothing
     assert_eq!(status_of(t, second).await, "rejected");
     assert!(ann.get(&format!("/submissions/{second}")).await.body.contains("closed without merging"));
     assert!(!t.standings().await.iter().any(|row| row.contains("v2")));
+
+    // Signed deliveries that are not what they claim are refused and not recorded.
+    let recorded = count(t, "SELECT COUNT(*) FROM webhook_deliveries").await;
+    let garbled = b"{\"action\": \"closed\"}";
+    let signature = playschool::server::webhook::signature(crate::fake_github::WEBHOOK_SECRET, garbled);
+    let answer = deliver(&state, "delivery-garbled", garbled, &signature).await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.starts_with("not a pull_request event payload: missing field"), "{}", answer.body);
+    let mut browser = Browser::new(state.clone());
+    let unnamed = axum::http::Request::post("/api/github/webhook").header("x-hub-signature-256", &signature);
+    let answer = browser.send(unnamed, garbled.to_vec()).await;
+    assert_eq!((answer.status, answer.body.as_str()), (400, "X-GitHub-Delivery and X-GitHub-Event are required"));
+    assert_eq!(count(t, "SELECT COUNT(*) FROM webhook_deliveries").await, recorded);
 }
 
 async fn github_failing_for_a_while_delays_the_pull_request_but_never_duplicates_it(t: &TestDb) {
@@ -322,19 +353,14 @@ async fn bad_uploads_are_refused_with_a_reason_and_leave_nothing(t: &TestDb) {
     let (_fake, state) = with_fake(t, &[("PLAYSCHOOL_MAX_UPLOAD_MB", "1".into())]).await;
     let mut ann = member(&state, "ann", "Playful").await;
     let csrf = ann.csrf().await;
-    let error = |answer: &Answer| {
-        let location = answer.location.clone().unwrap_or_else(|| panic!("{answer:?}"));
-        let url = url::Url::parse(&format!("http://x{location}")).unwrap();
-        url.query_pairs().find(|(k, _)| k == "error").map(|(_, v)| v.into_owned()).unwrap_or(location)
-    };
 
     let huge = vec![b'x'; 2 << 20];
     let answer = ann.post_multipart("/submissions", entry_body(&csrf, "Huge", &[("evidence", "run.zip", huge)])).await;
-    assert_eq!(error(&answer), "The upload is over the limit of 1 MB.");
+    assert_eq!(form_error(&answer), "The upload is over the limit of 1 MB.");
 
     let fields_only = entry_body(&csrf, "", &[]);
     let answer = ann.post_multipart("/submissions", fields_only).await;
-    assert_eq!(error(&answer), "Submission name: required");
+    assert_eq!(form_error(&answer), "Submission name: required");
 
     let no_files = entry_body(&csrf, "No Files", &[]);
     let answer = ann.post_multipart("/submissions", no_files).await;
