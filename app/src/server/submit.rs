@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use eval_runner::scoring::verify::{verify_dir, Verification};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
 
 /// The loose-file inputs of the form and where each lands in the results folder.
 const LOOSE_FILES: [(&str, &str); 5] = [
@@ -58,11 +59,13 @@ async fn read_upload(mut multipart: Multipart, limit: u64) -> Result<Upload, Str
             continue; // a file input left empty
         }
         let path = upload.scratch.path().join(format!("upload-{}", upload.loose.len() + 1));
-        let mut bytes = Vec::new();
+        // Chunk by chunk to disk: many uploads at once need not sit in memory whole.
+        let keep_error = |e: std::io::Error| format!("cannot keep the upload: {e}");
+        let mut file = tokio::fs::File::create(&path).await.map_err(keep_error)?;
         while let Some(chunk) = field.chunk().await.map_err(|e| upload_error(&e, limit))? {
-            bytes.extend_from_slice(&chunk);
+            file.write_all(&chunk).await.map_err(keep_error)?;
         }
-        std::fs::write(&path, bytes).map_err(|e| format!("cannot keep the upload: {e}"))?;
+        file.flush().await.map_err(keep_error)?;
         if name == "evidence" {
             upload.archive = Some(path);
         } else if LOOSE_FILES.iter().any(|(input, _)| *input == name) {

@@ -174,7 +174,7 @@ async fn forms_without_the_sessions_token_change_nothing(t: &TestDb) {
     // Development sign-in is refused unless enabled.
     let mut closed = Browser::new(t.state());
     let answer = closed.post_form("/auth/dev", &[("login", "ann")]).await;
-    assert_eq!(answer.status, 403);
+    assert_eq!((answer.status, answer.body.as_str()), (403, "development sign-in is disabled on this site"));
 }
 
 async fn team_names_are_unique_ignoring_case_and_people_join_one_team(t: &TestDb) {
