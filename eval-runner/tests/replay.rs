@@ -28,6 +28,21 @@ impl Responder for Recorded {
     }
 }
 
+/// Plays the episode recorded in `dir` with its instance and its recorded
+/// replies, and checks that every reply was asked for.
+fn replay<I: serde::de::DeserializeOwned>(dir: &Path, play: impl FnOnce(&I, &mut Recorded) -> Episode) -> Episode {
+    let instance: I = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
+    let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
+    let episode = play(&instance, &mut model);
+    assert!(model.0.is_empty(), "{}: replies left over", dir.display());
+    episode
+}
+
+/// The experiment folder's name of a recorded episode.
+fn experiment_of(dir: &Path) -> &str {
+    dir.parent().unwrap().file_name().unwrap().to_str().unwrap()
+}
+
 fn party(name: &str) -> Party {
     match name.strip_prefix("Player ") {
         Some(n) => Party::Player(n.parse().unwrap()),
@@ -124,10 +139,7 @@ fn referencegame_replays_every_recorded_episode() {
     let dirs = instance_dirs(&peer_runs().join("mock-programmatic/results/mock/referencegame"));
     assert_eq!(dirs.len(), 10, "the recording has two episodes per experiment");
     for dir in dirs {
-        let instance: referencegame::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
-        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
-        let episode = referencegame::play(&instance, &mut model).unwrap();
-        assert!(model.0.is_empty(), "{}: replies left over", dir.display());
+        let episode = replay(&dir, |instance, model| referencegame::play(instance, model).unwrap());
         check_episode(&dir, &episode);
     }
 }
@@ -185,14 +197,12 @@ fn replayed_episodes_written_as_clemcore_writes_them_pass_the_leaderboards_check
     let game = peer_runs().join("mock-programmatic/results/mock/referencegame");
     let mut played = Vec::new();
     for dir in instance_dirs(&game) {
-        let instance: referencegame::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
-        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
         let folder = dir.file_name().unwrap().to_str().unwrap();
         played.push(Played {
             game: "referencegame".into(),
-            experiment: dir.parent().unwrap().file_name().unwrap().to_str().unwrap().into(),
+            experiment: experiment_of(&dir).into(),
             index: folder.trim_start_matches("instance_").parse().unwrap(),
-            episode: referencegame::play(&instance, &mut model).unwrap(),
+            episode: replay(&dir, |instance, model| referencegame::play(instance, model).unwrap()),
         });
     }
     let results = tempfile::tempdir().unwrap();
@@ -239,12 +249,8 @@ fn wordle_replays_every_recorded_episode() {
     assert!(!smollm2.is_empty());
     dirs.extend(smollm2);
     for dir in dirs {
-        let experiment_name = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
-        let experiment = experiments.iter().find(|e| e.name == experiment_name).expect("experiment in the checkout");
-        let instance: wordle::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
-        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
-        let episode = wordle::play(wordle::Variant::Plain, experiment, &instance, &mut model);
-        assert!(model.0.is_empty(), "{}: replies left over", dir.display());
+        let experiment = experiments.iter().find(|e| e.name == experiment_of(&dir)).expect("experiment in the checkout");
+        let episode = replay(&dir, |instance, model| wordle::play(wordle::Variant::Plain, experiment, instance, model));
         check_episode(&dir, &episode);
     }
 }
@@ -294,12 +300,8 @@ fn taboo_replays_every_recorded_episode() {
     dirs.extend(instance_dirs(&peer_runs().join("smollm2-135m-q4_1/results/smollm2-135m-q4_1/taboo")));
     assert_eq!(dirs.len(), 18);
     for dir in dirs {
-        let experiment_name = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
-        let experiment = experiments.iter().find(|e| e.name == experiment_name).expect("experiment in the instance file");
-        let instance: taboo::Instance = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
-        let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
-        let episode = taboo::play(experiment, &instance, &stopwords, &mut model);
-        assert!(model.0.is_empty(), "{}: replies left over", dir.display());
+        let experiment = experiments.iter().find(|e| e.name == experiment_of(&dir)).expect("experiment in the instance file");
+        let episode = replay(&dir, |instance, model| taboo::play(experiment, instance, &stopwords, model));
         check_episode(&dir, &episode);
     }
 }

@@ -93,6 +93,16 @@ fn form_error(answer: &Answer) -> String {
     url.query_pairs().find(|(k, _)| k == "error").map(|(_, v)| v.into_owned()).unwrap_or_else(|| panic!("no error in {location}"))
 }
 
+/// Ann's team with two verified entries whose pull requests (#1, #2) are open.
+async fn two_entries_with_open_pull_requests(t: &TestDb) -> (FakeGitHub, AppState, Browser, [i64; 2]) {
+    let (fake, state) = with_fake(t, &[]).await;
+    let mut ann = member(&state, "ann", "Playful").await;
+    let first = submission_id(&submit(&mut ann, "Playful 8B", &reference("qwen3.5-4b.val.json")).await);
+    let second = submission_id(&submit(&mut ann, "Playful 8B v2", &reference("qwen3.5-4b.val.json")).await);
+    assert_eq!(outbox::run_due(&state, now()).await.unwrap(), 2);
+    (fake, state, ann, [first, second])
+}
+
 /// The id in a `/submissions/ID` redirect.
 fn submission_id(answer: &Answer) -> i64 {
     let location = answer.location.as_deref().unwrap_or_else(|| panic!("no redirect: {answer:?}"));
@@ -247,11 +257,7 @@ async fn a_verified_entry_opens_a_pull_request_that_adds_its_row(t: &TestDb) {
 }
 
 async fn merging_accepts_closing_rejects_and_replays_or_forgeries_change_nothing(t: &TestDb) {
-    let (fake, state) = with_fake(t, &[]).await;
-    let mut ann = member(&state, "ann", "Playful").await;
-    let first = submission_id(&submit(&mut ann, "Playful 8B", &reference("qwen3.5-4b.val.json")).await);
-    let second = submission_id(&submit(&mut ann, "Playful 8B v2", &reference("qwen3.5-4b.val.json")).await);
-    outbox::run_due(&state, now()).await.unwrap();
+    let (fake, state, mut ann, [first, second]) = two_entries_with_open_pull_requests(t).await;
 
     // A forged delivery: right shape, wrong signature.
     let merge = fake.decide(1, true);
@@ -437,11 +443,7 @@ async fn two_hundred_submissions_at_once_respect_every_quota_exactly(t: &TestDb)
 }
 
 async fn an_organizer_accepts_by_merging_and_reconcile_catches_missed_webhooks(t: &TestDb) {
-    let (fake, state) = with_fake(t, &[]).await;
-    let mut ann = member(&state, "ann", "Playful").await;
-    let first = submission_id(&submit(&mut ann, "Playful 8B", &reference("qwen3.5-4b.val.json")).await);
-    let second = submission_id(&submit(&mut ann, "Playful 8B v2", &reference("qwen3.5-4b.val.json")).await);
-    outbox::run_due(&state, now()).await.unwrap();
+    let (fake, state, mut ann, [first, second]) = two_entries_with_open_pull_requests(t).await;
 
     // Participants see no accept button, and cannot post one.
     assert!(!ann.get(&format!("/submissions/{first}")).await.body.contains("Accept"));
