@@ -12,6 +12,8 @@ pub mod chat;
 #[cfg(feature = "engine")]
 pub mod engine;
 #[cfg(feature = "engine")]
+pub mod evaluate;
+#[cfg(feature = "engine")]
 pub mod games;
 #[cfg(feature = "engine")]
 pub mod load;

@@ -1,4 +1,4 @@
-//! `eval-runner`: generate, tokenize and benchmark with a Llama-family model.
+//! `eval-runner`: evaluate, generate, tokenize and benchmark with a Llama-family model.
 
 use anyhow::{bail, Context};
 use candle_core::{DType, Device};
@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use eval_runner::bench::{self, BenchConfig};
 use eval_runner::chat::{ChatTemplate, Message};
 use eval_runner::engine::{Engine, EngineConfig, GenerationParams};
+use eval_runner::evaluate::{self, Evaluation, Plan, Prompter};
+use eval_runner::games::catalog::{Resources, Selected, Suite};
+use eval_runner::games::results::ModelRecord;
 use eval_runner::load::{self, LoadedModel};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,8 +49,47 @@ struct ModelArgs {
     threads: Option<usize>,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum SuiteChoice {
+    Clem,
+    Static,
+    All,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Play the games and static benchmarks of a clembench checkout, as `playpen eval` does.
+    Eval {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, value_enum, default_value = "all")]
+        suite: SuiteChoice,
+        /// A clembench checkout: each game's clemgame.json, in/ and resources/.
+        #[arg(long)]
+        games_dir: PathBuf,
+        /// Where the results folder is written; a run restarted on it skips finished episodes.
+        #[arg(long, default_value = "results")]
+        results_dir: PathBuf,
+        /// A JSON list of {"game", "experiment", "game_id"} to play (default: every instance).
+        #[arg(long)]
+        instances: Option<PathBuf>,
+        /// The name the results record (default: the model file's name).
+        #[arg(long)]
+        model_name: Option<String>,
+        /// taboo: NLTK's English stopword list (default: looked up where NLTK keeps its data).
+        #[arg(long)]
+        stopwords: Option<PathBuf>,
+        /// Episodes in play at once; the engine batches their model calls.
+        #[arg(long, default_value_t = 32)]
+        parallel: usize,
+        /// When to stop (e.g. 2h, 90m, 1h30m): unfinished episodes count as not played.
+        #[arg(long, default_value = "2h", value_parser = evaluate::parse_duration)]
+        time_limit: std::time::Duration,
+        #[arg(long, default_value_t = 300)]
+        max_tokens: usize,
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+    },
     /// Generate a reply to a prompt or a chat, rendered with the model's chat template.
     Generate {
         #[command(flatten)]
@@ -130,8 +173,97 @@ fn read_chat(path: &PathBuf) -> anyhow::Result<Vec<Message>> {
     Ok(messages)
 }
 
+/// An instance list: a JSON list of {"game", "experiment", "game_id"}.
+fn read_selection(path: &PathBuf) -> anyhow::Result<Vec<Selected>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let selection: Vec<Selected> = serde_json::from_str(&text).with_context(|| {
+        format!("{}: expected a JSON list of {{\"game\", \"experiment\", \"game_id\"}}", path.display())
+    })?;
+    if selection.is_empty() {
+        bail!("{}: the instance list is empty", path.display());
+    }
+    Ok(selection)
+}
+
+fn shown(score: Option<f64>) -> String {
+    match score {
+        None => "not run".to_string(),
+        Some(s) if s.is_nan() => "n/a (no episode played)".to_string(),
+        Some(s) => format!("{s:.2}"),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Eval {
+            model,
+            suite,
+            games_dir,
+            results_dir,
+            instances,
+            model_name,
+            stopwords,
+            parallel,
+            time_limit,
+            max_tokens,
+            temperature,
+        } => {
+            anyhow::ensure!(parallel > 0, "--parallel must be at least 1");
+            anyhow::ensure!(games_dir.is_dir(), "--games-dir {}: no such folder", games_dir.display());
+            let selection = instances.as_ref().map(read_selection).transpose()?;
+            let path = load::resolve_model_path(&model.model)?;
+            let name = model_name.unwrap_or_else(|| evaluate::default_model_name(&path));
+            evaluate::check_model_name(&name).map_err(anyhow::Error::msg)?;
+            let suites = match suite {
+                SuiteChoice::Clem => vec![Suite::Clem],
+                SuiteChoice::Static => vec![Suite::Static],
+                SuiteChoice::All => vec![Suite::Clem, Suite::Static],
+            };
+            let record = ModelRecord {
+                spec: serde_json::json!({
+                    "model_name": name,
+                    "backend": "eval-runner",
+                    "model_id": path.file_name().map(|f| f.to_string_lossy().into_owned()),
+                    "model_config": {"model_path": path},
+                }),
+                name,
+                temperature,
+                max_tokens,
+            };
+            let params = GenerationParams { max_tokens, temperature, ..GenerationParams::default() };
+            let evaluation = Evaluation {
+                games_dir,
+                results_dir: results_dir.clone(),
+                suites,
+                model: record,
+                selection,
+                resources: Resources { stopwords },
+                parallel,
+                time_limit,
+                show_progress: std::io::stderr().is_terminal(),
+            };
+            // Game data and the instance list are checked before the model loads.
+            let plan = Plan::new(&evaluation)?;
+            let (LoadedModel { model, tokenizer }, _) = open(&model)?;
+            let prompter = Prompter::new(tokenizer.clone())?;
+            let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+            let outcome = evaluate::evaluate(&engine, &prompter, &params, &evaluation, plan)?;
+            if !outcome.unsupported.is_empty() {
+                eprintln!("not implemented, skipped: {}", outcome.unsupported.join(", "));
+            }
+            for failure in &outcome.failures {
+                eprintln!("not played: {failure}");
+            }
+            println!(
+                "played {} episodes, {} finished before, {} not played{}",
+                outcome.played,
+                outcome.resumed,
+                outcome.not_played,
+                if outcome.cut_short { " (the time limit was reached)" } else { "" }
+            );
+            println!("clemscore {} · statscore {}", shown(outcome.clemscore), shown(outcome.statscore));
+            println!("results: {}", results_dir.display());
+        }
         Command::Generate { model, prompt, chat, max_tokens, temperature, top_p, seed, stop, json } => {
             let messages = match (prompt, chat) {
                 (Some(prompt), _) => vec![Message::new("user", &prompt)],

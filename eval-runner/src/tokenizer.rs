@@ -16,6 +16,7 @@ const LLAMA3_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p
 /// Tokens that end a turn in the chat formats we serve, whatever the model's config says.
 const END_OF_TURN_TOKENS: [&str; 4] = ["<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end_of_text|>"];
 
+#[derive(Clone)]
 pub struct TextTokenizer {
     inner: Tokenizer,
     pub bos_token: Option<String>,

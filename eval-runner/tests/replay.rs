@@ -2,7 +2,7 @@
 //! masters, must give clemcore's episode and turn scores and the same events.
 //! Recordings: ../shared/reference/peer-runs (see its READMEs).
 
-use eval_runner::games::{referencegame, Episode, Message, Party, Responder};
+use eval_runner::games::{referencegame, Episode, GameError, Message, Party, Responder};
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -21,19 +21,19 @@ fn read_json(path: &Path) -> Value {
 struct Recorded(VecDeque<(usize, String)>);
 
 impl Responder for Recorded {
-    fn respond(&mut self, player: usize, _history: &[Message]) -> String {
+    fn respond(&mut self, player: usize, _history: &[Message]) -> Result<String, GameError> {
         let (recorded_player, reply) = self.0.pop_front().expect("the game asked more often than the recording");
         assert_eq!(recorded_player, player, "asked another player than the recording did");
-        reply
+        Ok(reply)
     }
 }
 
 /// Plays the episode recorded in `dir` with its instance and its recorded
 /// replies, and checks that every reply was asked for.
-fn replay<I: serde::de::DeserializeOwned>(dir: &Path, play: impl FnOnce(&I, &mut Recorded) -> Episode) -> Episode {
+fn replay<I: serde::de::DeserializeOwned>(dir: &Path, play: impl FnOnce(&I, &mut Recorded) -> Result<Episode, GameError>) -> Episode {
     let instance: I = serde_json::from_value(read_json(&dir.join("instance.json"))).unwrap();
     let mut model = recorded_replies(&read_json(&dir.join("interactions.json")));
-    let episode = play(&instance, &mut model);
+    let episode = play(&instance, &mut model).unwrap();
     assert!(model.0.is_empty(), "{}: replies left over", dir.display());
     episode
 }
@@ -139,7 +139,7 @@ fn referencegame_replays_every_recorded_episode() {
     let dirs = instance_dirs(&peer_runs().join("mock-programmatic/results/mock/referencegame"));
     assert_eq!(dirs.len(), 10, "the recording has two episodes per experiment");
     for dir in dirs {
-        let episode = replay(&dir, |instance, model| referencegame::play(instance, model).unwrap());
+        let episode = replay(&dir, |instance, model| referencegame::play(instance, model));
         check_episode(&dir, &episode);
     }
 }
@@ -152,8 +152,8 @@ fn scripted<S: AsRef<str>>(replies: &[S]) -> Scripted {
 }
 
 impl Responder for Scripted {
-    fn respond(&mut self, _player: usize, _history: &[Message]) -> String {
-        self.0.pop_front().expect("the game asked more often than the script answers")
+    fn respond(&mut self, _player: usize, _history: &[Message]) -> Result<String, GameError> {
+        Ok(self.0.pop_front().expect("the game asked more often than the script answers"))
     }
 }
 
@@ -202,7 +202,7 @@ fn replayed_episodes_written_as_clemcore_writes_them_pass_the_leaderboards_check
             game: "referencegame".into(),
             experiment: experiment_of(&dir).into(),
             index: folder.trim_start_matches("instance_").parse().unwrap(),
-            episode: replay(&dir, |instance, model| referencegame::play(instance, model).unwrap()),
+            episode: replay(&dir, |instance, model| referencegame::play(instance, model)),
         });
     }
     let results = tempfile::tempdir().unwrap();
@@ -212,7 +212,7 @@ fn replayed_episodes_written_as_clemcore_writes_them_pass_the_leaderboards_check
         write_episode(&clem, "mock", episode).unwrap();
     }
     let summary = write_tables(&clem, "mock", &played).unwrap();
-    write_val_json(results.path(), "mock", summary.clemscore, None).unwrap();
+    write_val_json(results.path(), "mock", summary.clemscore, None, Default::default()).unwrap();
 
     // clemcore's own table for this run: referencegame 100.0 % played, quality 40.0.
     assert_eq!((summary.average_played, summary.average_quality, summary.clemscore), (Some(100.0), Some(40.0), Some(40.0)));
@@ -263,18 +263,18 @@ fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     let experiment = &experiments[0];
     let instance = &experiment.game_instances[0];
     let mut model = scripted(&["explanation: the clue\nguess: apple", "explanation: feedback\nguess: party"]);
-    let episode = play(Variant::WithClue, experiment, instance, &mut model);
+    let episode = play(Variant::WithClue, experiment, instance, &mut model).unwrap();
     let first = &episode.turns[0][0].content;
     assert!(first.starts_with(&experiment.guesser_prompt) && first.ends_with(&format!("\n\nclue: {}", instance.target_word_clue)));
     assert!(episode.turns[0][2].content.contains(&format!("target_word_clue = {}", instance.target_word_clue)));
     assert_eq!(episode_score(&episode, "Main Score"), 50.0);
 
     let three = ["explanation: a\nguess: apple", "explanation: b\nguess: beach", "explanation: c\nguess: party"];
-    let episode = play(Variant::WithClue, experiment, instance, &mut scripted(&three));
+    let episode = play(Variant::WithClue, experiment, instance, &mut scripted(&three)).unwrap();
     assert_eq!(episode_score(&episode, "Main Score"), 33.33);
 
     // A broken reply aborts at once, with NaN scores and clemcore's reason.
-    let episode = play(Variant::WithClue, experiment, instance, &mut scripted(&["guess: party"]));
+    let episode = play(Variant::WithClue, experiment, instance, &mut scripted(&["guess: party"])).unwrap();
     assert_eq!(episode_score(&episode, "Aborted"), 1.0);
     assert!(episode_score(&episode, "Main Score").is_nan());
     assert_eq!(episode.turns[0][2].content, "Error: The response should always start with the keyword 'explanation:'");
@@ -314,25 +314,25 @@ fn taboo_scores_a_win_by_its_round_and_a_taboo_clue_as_a_loss() {
     let instance = taboo::Instance { target_word: "winter".into(), related_word: vec!["cold".into(), "snow".into(), "season".into()] };
     let script = ["CLUE: It follows autumn.", "GUESS: spring", "CLUE: The cold part of the year.", "GUESS: Winter!"];
     // "cold" is a related word: the second clue ends the game as a rule violation (a loss, not an abort).
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&script));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&script)).unwrap();
     assert_eq!((episode_score(&episode, "Lose"), episode_score(&episode, "Aborted")), (1.0, 0.0));
     assert_eq!(episode.turns[1].last().unwrap().kind, "invalid clue");
 
     let script = ["CLUE: It follows autumn.", "GUESS: spring", "CLUE: Snowmen are built then.", "GUESS: Winter!"];
     // "snowmen" stems to "snowmen", not "snow": allowed; the guess wins in round 2.
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&script));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&script)).unwrap();
     assert_eq!(episode_score(&episode, "Main Score"), 50.0);
     assert_eq!(episode.turns[1].last().unwrap().kind, "correct guess");
 
     // The target's own stem in a clue is caught ("winters" → "winter").
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: Like winters."]));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: Like winters."])).unwrap();
     assert_eq!(episode_score(&episode, "Lose"), 1.0);
     assert_eq!(episode_score(&episode, "Request Count"), 1.0);
 
     // A guess without its prefix aborts.
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: Cold season.", "winter"]));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: Cold season.", "winter"])).unwrap();
     assert_eq!(episode_score(&episode, "Lose"), 1.0, "the clue broke the rule before the guess");
-    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: It follows autumn.", "winter"]));
+    let episode = taboo::play(experiment, &instance, &stopwords, &mut scripted(&["CLUE: It follows autumn.", "winter"])).unwrap();
     assert_eq!(episode_score(&episode, "Aborted"), 1.0);
     assert!(episode_score(&episode, "Main Score").is_nan());
 }
@@ -404,7 +404,7 @@ fn eqbench_scores_ratings_by_their_distance_from_the_reference() {
     .unwrap();
     let instance = &experiments[0].game_instances[0];
     // Reference: Remorseful 0, Indifferent 6, Affectionate 0, Annoyed 7.
-    let asked = |answer: &str| play(instance, &mut scripted(&[answer]));
+    let asked = |answer: &str| play(instance, &mut scripted(&[answer])).unwrap();
     let exact = asked("Remorseful: 0\nIndifferent: 6\nAffectionate: 0\nAnnoyed: 7");
     assert_eq!((episode_score(&exact, "Main Score"), episode_score(&exact, "Success")), (100.0, 1.0));
     // One emotion off by 2: 6.5 / (1 + e^(2.4)) = 0.5836…; (10 − 0.7477 × 0.5836) × 10.

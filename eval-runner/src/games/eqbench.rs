@@ -3,7 +3,7 @@
 //! differences to the reference ratings; NaN when the ratings cannot be read.
 
 use super::single_turn::default_scores;
-use super::{note, Episode, Player, Responder};
+use super::{note, Episode, GameError, Player, Responder};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -71,9 +71,9 @@ fn lines(ratings: &BTreeMap<String, u32>) -> String {
     ratings.iter().map(|(emotion, rating)| format!("{emotion}: {rating}")).collect::<Vec<_>>().join("\n")
 }
 
-pub fn play(instance: &Instance, model: &mut dyn Responder) -> Episode {
+pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
     let mut round = Vec::new();
-    let answer = Player::new(1).ask(&instance.input, model, &mut round).trim().to_string();
+    let answer = Player::new(1).ask(&instance.input, model, &mut round)?.trim().to_string();
     let (outcome, main) = match parse(&answer, &instance.target) {
         Err(reason) => {
             note(&mut round, "metadata", &format!("ParseError: {reason}"));
@@ -89,5 +89,5 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Episode {
             (Some(exact), fullscale_score(&ratings, &instance.target))
         }
     };
-    Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main) }
+    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main) })
 }

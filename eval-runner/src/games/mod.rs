@@ -3,6 +3,7 @@
 //! and episode scores). Each game is a plain function of its instance and a
 //! [`Responder`]; the model behind it may be the engine or a recording.
 
+pub mod catalog;
 pub mod eqbench;
 pub mod referencegame;
 pub mod results;
@@ -35,6 +36,18 @@ pub struct Event {
     /// clemcore's action type, e.g. "send message", "get message", "parse".
     pub kind: String,
     pub content: String,
+    pub timestamp: String,
+}
+
+impl Event {
+    pub fn now(from: Party, to: Party, kind: &str, content: &str) -> Self {
+        Self { from, to, kind: kind.into(), content: content.into(), timestamp: timestamp_now() }
+    }
+}
+
+/// The local time as Python's `datetime.now().isoformat()` writes it, as clemcore stamps its records.
+pub fn timestamp_now() -> String {
+    chrono::Local::now().naive_local().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
 /// Scores in the order the game logs them; NaN where clemcore writes NaN.
@@ -57,10 +70,24 @@ pub struct Message {
     pub content: String,
 }
 
+/// Why an episode could not be played to its end.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GameError {
+    /// The run's time ran out before the episode ended.
+    #[error("the time limit was reached")]
+    TimeUp,
+    /// The model gave no reply (the prompt did not fit, or inference failed).
+    #[error("the model failed: {0}")]
+    Model(String),
+    /// The instance cannot be played as written (a bad pattern or template).
+    #[error("{0}")]
+    Instance(String),
+}
+
 /// The model behind the players: given a player and its whole history
 /// (ending with the new context), returns the player's reply.
 pub trait Responder {
-    fn respond(&mut self, player: usize, history: &[Message]) -> String;
+    fn respond(&mut self, player: usize, history: &[Message]) -> Result<String, GameError>;
 }
 
 /// A player of the legacy DialogueGameMaster: keeps its own history, and
@@ -76,20 +103,20 @@ impl Player {
     }
 
     /// Sends `context` to the player and returns its reply, recording both events in `round`.
-    pub fn ask(&mut self, context: &str, model: &mut dyn Responder, round: &mut Vec<Event>) -> String {
+    pub fn ask(&mut self, context: &str, model: &mut dyn Responder, round: &mut Vec<Event>) -> Result<String, GameError> {
         let me = Party::Player(self.number);
-        round.push(Event { from: Party::GameMaster, to: me, kind: "send message".into(), content: context.into() });
+        round.push(Event::now(Party::GameMaster, me, "send message", context));
         self.history.push(Message { role: "user", content: context.to_string() });
-        let reply = model.respond(self.number, &self.history);
+        let reply = model.respond(self.number, &self.history)?;
         self.history.push(Message { role: "assistant", content: reply.clone() });
-        round.push(Event { from: me, to: Party::GameMaster, kind: "get message".into(), content: reply.clone() });
-        reply
+        round.push(Event::now(me, Party::GameMaster, "get message", &reply));
+        Ok(reply)
     }
 }
 
 /// A game master's note to itself (`log_to_self`).
 pub fn note(round: &mut Vec<Event>, kind: &str, content: &str) {
-    round.push(Event { from: Party::GameMaster, to: Party::GameMaster, kind: kind.into(), content: content.into() });
+    round.push(Event::now(Party::GameMaster, Party::GameMaster, kind, content));
 }
 
 /// Python's `round(x, 4)` for the ratios clemcore logs.

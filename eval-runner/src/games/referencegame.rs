@@ -3,9 +3,15 @@
 //! One round; Main Score is 100 for the right pick, 0 for a wrong one, NaN
 //! when either player broke the format.
 
-use super::{note, round4, Episode, Event, Player, Responder, Scores};
+use super::{note, round4, Episode, Event, GameError, Player, Responder, Scores};
 use regex::Regex;
 use serde::Deserialize;
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Experiment {
+    pub name: String,
+    pub game_instances: Vec<Instance>,
+}
 
 /// The fields of an instance the game master uses.
 #[derive(Clone, Debug, Deserialize)]
@@ -22,18 +28,14 @@ pub struct Instance {
     pub p2_mode: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("instance {game_id}: response pattern {which} is not a usable regular expression: {reason}")]
-pub struct PatternError {
-    game_id: u64,
-    which: &'static str,
-    reason: String,
-}
-
 /// Python's `re.match(pattern, text, re.IGNORECASE)`: anchored at the start.
-fn matcher(instance: &Instance, which: &'static str, pattern: &str) -> Result<Regex, PatternError> {
-    Regex::new(&format!("(?i)^(?:{pattern})"))
-        .map_err(|e| PatternError { game_id: instance.game_id, which, reason: e.to_string() })
+fn matcher(instance: &Instance, which: &'static str, pattern: &str) -> Result<Regex, GameError> {
+    Regex::new(&format!("(?i)^(?:{pattern})")).map_err(|e| {
+        GameError::Instance(format!(
+            "instance {}: response pattern {which} is not a usable regular expression: {e}",
+            instance.game_id
+        ))
+    })
 }
 
 /// The response's `response` group when it matches, and (in strict mode) nothing follows its line.
@@ -46,12 +48,12 @@ fn parse(pattern: &Regex, strict: bool, response: &str) -> Option<String> {
     Some(captures.name("response").map_or("", |m| m.as_str()).to_string())
 }
 
-pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, PatternError> {
+pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
     let giver_pattern = matcher(instance, "player_1_response_pattern", &instance.player_1_response_pattern)?;
     let follower_pattern = matcher(instance, "player_2_response_pattern", &instance.player_2_response_pattern)?;
     let mut round: Vec<Event> = Vec::new();
     let mut giver = Player::new(1);
-    let expression = giver.ask(&instance.player_1_prompt_header, model, &mut round).trim().to_string();
+    let expression = giver.ask(&instance.player_1_prompt_header, model, &mut round)?.trim().to_string();
     if parse(&giver_pattern, instance.p1_mode == "strict", &expression).is_none() {
         note(&mut round, "invalid format", "Invalid generated expression");
         return Ok(score(round, &expression, None));
@@ -60,7 +62,7 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, P
 
     let mut follower = Player::new(2);
     let context = instance.player_2_prompt_header.replace("TARGET_EXPRESSION", &expression);
-    let answer = follower.ask(&context, model, &mut round).trim().to_string();
+    let answer = follower.ask(&context, model, &mut round)?.trim().to_string();
     let pick = parse(&follower_pattern, instance.p2_mode == "strict", &answer).map(|label| label.to_lowercase());
     let correct = match &pick {
         Some(label) if instance.target_grid_name.iter().any(|name| name == label) => {

@@ -1,13 +1,15 @@
 //! Played episodes written as clemcore writes them: one folder per episode
-//! (`<suite>/<model>/<game>/<experiment>/instance_NNNNN/scores.json`), the
-//! long `raw.csv`, the wide `results.csv` and `<model>.val.json` — the files
-//! the leaderboard's verifier reads back.
+//! (`<suite>/<model>/<game>/<experiment>/instance_NNNNN/` with `instance.json`,
+//! `interactions.json`, `player_N.requests.json` and `scores.json`),
+//! `experiment.json`, `run.json`, the long `raw.csv`, the wide `results.csv`
+//! and `<model>.val.json` — the files the leaderboard's verifier reads back.
 
-use super::Episode;
+use super::{Episode, Party, Scores};
 use crate::scoring::{self, GameScore, Summary};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One episode and where it belongs.
 #[derive(Clone, Debug)]
@@ -22,6 +24,11 @@ pub struct Played {
 impl Played {
     fn folder(&self) -> String {
         format!("instance_{:05}", self.index)
+    }
+
+    /// The episode's folder under `suite_dir`.
+    pub fn dir(&self, suite_dir: &Path, model: &str) -> PathBuf {
+        suite_dir.join(model).join(&self.game).join(&self.experiment).join(self.folder())
     }
 
     fn score(&self, name: &str) -> Option<f64> {
@@ -51,9 +58,22 @@ fn scores_object(scores: &[(String, f64)], indent: &str) -> String {
     format!("{{\n{}\n{indent}}}", lines.join(",\n"))
 }
 
+/// Writes `text` to `path` through a temporary file, so a killed run leaves
+/// either the whole file or none.
+fn write_whole(path: &Path, text: &str) -> io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path)
+}
+
+fn write_json(path: &Path, value: &Value) -> io::Result<()> {
+    write_whole(path, &serde_json::to_string_pretty(value).expect("JSON values serialize"))
+}
+
 /// Writes the episode's `scores.json` into its folder under `suite_dir/model`.
+/// It is written last: an episode folder with it is a finished episode.
 pub fn write_episode(suite_dir: &Path, model: &str, played: &Played) -> io::Result<()> {
-    let dir = suite_dir.join(model).join(&played.game).join(&played.experiment).join(played.folder());
+    let dir = played.dir(suite_dir, model);
     std::fs::create_dir_all(&dir)?;
     let turns: Vec<String> = played
         .episode
@@ -61,12 +81,272 @@ pub fn write_episode(suite_dir: &Path, model: &str, played: &Played) -> io::Resu
         .iter()
         .map(|(turn, scores)| format!("    \"{turn}\": {}", scores_object(scores, "    ")))
         .collect();
+    let turns = if turns.is_empty() { "{}".to_string() } else { format!("{{\n{}\n  }}", turns.join(",\n")) };
     let text = format!(
-        "{{\n  \"meta\": {{}},\n  \"players\": {{}},\n  \"turn scores\": {{\n{}\n  }},\n  \"episode scores\": {}\n}}",
-        turns.join(",\n"),
+        "{{\n  \"meta\": {{}},\n  \"players\": {{}},\n  \"turn scores\": {turns},\n  \"episode scores\": {}\n}}",
         scores_object(&played.episode.episode_scores, "  ")
     );
-    std::fs::write(dir.join("scores.json"), text)
+    write_whole(&dir.join("scores.json"), &text)
+}
+
+/// The episode scores of a finished episode's `scores.json`, in their order;
+/// `None` when the episode was not finished or its file cannot be read.
+pub fn read_finished(suite_dir: &Path, model: &str, played: &Played) -> Option<Scores> {
+    let text = std::fs::read_to_string(played.dir(suite_dir, model).join("scores.json")).ok()?;
+    let file: ScoresFile = serde_json::from_str(&scoring::files::bare_nan_to_null(&text)).ok()?;
+    Some(file.episode_scores.0)
+}
+
+#[derive(serde::Deserialize)]
+struct ScoresFile {
+    #[serde(rename = "episode scores")]
+    episode_scores: OrderedScores,
+}
+
+/// A JSON object of scores read in document order (null is NaN).
+struct OrderedScores(Scores);
+
+impl<'de> serde::Deserialize<'de> for OrderedScores {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedScores;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of scores")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedScores, A::Error> {
+                let mut scores = Vec::new();
+                while let Some((name, value)) = map.next_entry::<String, Option<f64>>()? {
+                    scores.push((name, value.unwrap_or(f64::NAN)));
+                }
+                Ok(OrderedScores(scores))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// The model as clemcore's `player_models` records it: its spec and generation settings.
+#[derive(Clone, Debug)]
+pub struct ModelRecord {
+    pub name: String,
+    pub spec: Value,
+    pub temperature: f64,
+    pub max_tokens: usize,
+}
+
+impl ModelRecord {
+    fn player_models(&self) -> Value {
+        json!({"0": {"model_spec": self.spec, "gen_args": {"temperature": self.temperature, "max_tokens": self.max_tokens}}})
+    }
+}
+
+/// What wrote the files, in clemcore's `clem_version` field.
+pub fn writer_version() -> String {
+    format!("eval-runner {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// One model call of a player, as `player_N.requests.json` records it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub player: usize,
+    pub timestamp: String,
+    /// The prompt as rendered with the chat template.
+    pub prompt: String,
+    /// The completion as generated, before stripping.
+    pub completion: String,
+    pub prompt_tokens: usize,
+    pub completion_tokens: usize,
+    pub finish_reason: String,
+}
+
+/// What an episode's folder records besides its scores.
+pub struct EpisodeRecord<'a> {
+    pub instance: &'a Value,
+    pub game_id: Option<u64>,
+    /// The players' roles in order.
+    pub roles: &'a [String],
+    pub calls: &'a [Call],
+}
+
+/// Writes `instance.json`, `interactions.json` and `player_N.requests.json` of a played episode.
+pub fn write_episode_record(
+    suite_dir: &Path,
+    model: &ModelRecord,
+    played: &Played,
+    record: &EpisodeRecord,
+) -> io::Result<()> {
+    let dir = played.dir(suite_dir, &model.name);
+    std::fs::create_dir_all(&dir)?;
+    write_json(&dir.join("instance.json"), record.instance)?;
+    let meta = |extra: Value| {
+        let mut meta = json!({
+            "game_name": played.game,
+            "experiment_name": played.experiment,
+            "game_id": record.game_id,
+            "round_count": played.episode.turns.len(),
+            "completed": true,
+        });
+        meta.as_object_mut()
+            .expect("an object")
+            .extend(extra.as_object().expect("an object").clone());
+        meta
+    };
+    let mut players = serde_json::Map::new();
+    players.insert(
+        "GM".into(),
+        json!({"game_role": "Game Master", "model_name": "programmatic"}),
+    );
+    for (i, role) in record.roles.iter().enumerate() {
+        players.insert(
+            Party::Player(i + 1).name(),
+            json!({"game_role": role, "model_name": model.name}),
+        );
+    }
+    let turns: Vec<Value> = played
+        .episode
+        .turns
+        .iter()
+        .map(|round| {
+            round
+                .iter()
+                .map(|e| json!({"from": e.from.name(), "to": e.to.name(), "timestamp": e.timestamp, "action": {"type": e.kind, "content": e.content}}))
+                .collect()
+        })
+        .collect();
+    let interactions = json!({
+        "meta": meta(json!({"results_folder": model.name, "clem_version": writer_version()})),
+        "player_models": model.player_models(),
+        "players": players,
+        "turns": turns,
+    });
+    write_json(&dir.join("interactions.json"), &interactions)?;
+
+    // Each call belongs to the round of the player's reply it produced, in order.
+    let mut rounds_of_replies: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (round, events) in played.episode.turns.iter().enumerate() {
+        for event in events.iter().filter(|e| e.kind == "get message") {
+            if let Party::Player(n) = event.from {
+                rounds_of_replies.entry(n).or_default().push(round);
+            }
+        }
+    }
+    let mut by_player: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    for call in record.calls {
+        let calls = by_player.entry(call.player).or_default();
+        let round = rounds_of_replies
+            .get(&call.player)
+            .and_then(|r| r.get(calls.len()))
+            .copied()
+            .unwrap_or(0);
+        calls.push(json!({
+            "round": round,
+            "call": {
+                "timestamp": call.timestamp,
+                "manipulated_prompt_obj": {
+                    "inputs": call.prompt,
+                    "max_new_tokens": model.max_tokens,
+                    "temperature": model.temperature,
+                    "return_full_text": false,
+                },
+                "raw_response_obj": {
+                    "response": {
+                        "text": call.completion,
+                        "finish_reason": call.finish_reason,
+                        "usage": {
+                            "prompt_tokens": call.prompt_tokens,
+                            "completion_tokens": call.completion_tokens,
+                            "total_tokens": call.prompt_tokens + call.completion_tokens,
+                        },
+                    },
+                },
+            },
+        }));
+    }
+    for (player, calls) in by_player {
+        let role = record.roles.get(player - 1).cloned().unwrap_or_default();
+        let requests = json!({
+            "meta": meta(json!({"player_name": Party::Player(player).name(), "game_role": role, "model_name": model.name})),
+            "calls": calls,
+        });
+        write_json(
+            &dir.join(format!("player_{player}.requests.json")),
+            &requests,
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `experiment.json`: the experiment's settings and the model that played it.
+pub fn write_experiment(
+    suite_dir: &Path,
+    model: &ModelRecord,
+    game: &str,
+    config: &serde_json::Map<String, Value>,
+) -> io::Result<()> {
+    let name = config
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let dir = suite_dir.join(&model.name).join(game).join(name);
+    std::fs::create_dir_all(&dir)?;
+    let mut experiment = json!({
+        "name": name,
+        "timestamp": super::timestamp_now(),
+        "game_name": game,
+        "player_models": model.player_models(),
+    });
+    let fields = experiment.as_object_mut().expect("an object");
+    for (key, value) in config {
+        fields.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    write_json(&dir.join("experiment.json"), &experiment)
+}
+
+/// A game's part of a run, for `run.json`.
+#[derive(Clone, Debug)]
+pub struct GameRun {
+    pub game: String,
+    pub path: PathBuf,
+    pub start: chrono::NaiveDateTime,
+    pub end: chrono::NaiveDateTime,
+    pub num_instances: usize,
+}
+
+/// Writes `<suite>/<model>/run.json`: who wrote it, the model and its settings, and each game's time.
+pub fn write_run_json(
+    suite_dir: &Path,
+    model: &ModelRecord,
+    created: chrono::NaiveDateTime,
+    games: &[GameRun],
+) -> io::Result<()> {
+    let iso = |t: &chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+    let mut by_game = serde_json::Map::new();
+    for run in games {
+        let duration = (run.end - run.start).to_std().unwrap_or_default();
+        by_game.insert(
+            run.game.clone(),
+            json!({
+                "game_path": run.path,
+                "benchmark_start": iso(&run.start),
+                "benchmark_end": iso(&run.end),
+                "duration_seconds": duration.as_secs_f64(),
+                "num_instances": run.num_instances,
+            }),
+        );
+    }
+    let run = json!({
+        "clem_version": writer_version(),
+        "created": iso(&created),
+        "player_models": model.player_models(),
+        "games": by_game,
+    });
+    let dir = suite_dir.join(&model.name);
+    std::fs::create_dir_all(&dir)?;
+    write_json(&dir.join("run.json"), &run)
 }
 
 /// Writes `raw.csv` and `results.csv` for the suite and returns its summary.
@@ -105,14 +385,26 @@ pub fn write_tables(suite_dir: &Path, model: &str, played: &[Played]) -> io::Res
     Ok(summary)
 }
 
-/// Writes `<model>.val.json`: a key only for a suite that was run.
-pub fn write_val_json(results_dir: &Path, model: &str, clemscore: Option<f64>, statscore: Option<f64>) -> io::Result<()> {
+/// How complete a run was, recorded beside its scores.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunEnd {
+    /// Episodes selected but not played: the time ran out, or they failed.
+    pub not_played: usize,
+    /// The time limit ended the run.
+    pub cut_short: bool,
+}
+
+/// Writes `<model>.val.json`: a key only for a suite that was run (NaN when
+/// none of its episodes was played), and how complete the run was.
+pub fn write_val_json(results_dir: &Path, model: &str, clemscore: Option<f64>, statscore: Option<f64>, end: RunEnd) -> io::Result<()> {
     let mut keys = Vec::new();
     if let Some(score) = clemscore {
-        keys.push(format!("\"clemscore\": {}", python_float(Some(score))));
+        keys.push(format!("\"clemscore\": {}", json_score(score)));
     }
     if let Some(score) = statscore {
-        keys.push(format!("\"statscore\": {}", python_float(Some(score))));
+        keys.push(format!("\"statscore\": {}", json_score(score)));
     }
+    keys.push(format!("\"episodes_not_played\": {}", end.not_played));
+    keys.push(format!("\"cut_short\": {}", end.cut_short));
     std::fs::write(results_dir.join(format!("{model}.val.json")), format!("{{{}}}", keys.join(", ")))
 }

@@ -3,7 +3,7 @@
 //! of yes or no). Each instance is an episode of one round; Main Score is 100
 //! for a right answer, 0 for a wrong one, and NaN when the answer cannot be read.
 
-use super::{note, Episode, Player, Responder, Scores};
+use super::{note, Episode, GameError, Player, Responder, Scores};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -28,20 +28,12 @@ pub struct Instance {
     pub target: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SetupError {
-    #[error("experiment {experiment}: the prompt template does not render: {reason}")]
-    Template { experiment: String, reason: String },
-    #[error("experiment {experiment}: regex_pattern is not usable: {reason}")]
-    Pattern { experiment: String, reason: String },
-}
-
-fn render(experiment: &Experiment, instance: &Instance) -> Result<String, SetupError> {
+fn render(experiment: &Experiment, instance: &Instance) -> Result<String, GameError> {
     let environment = minijinja::Environment::new();
     // bbh and mmlu_pro name the question `input`, cladder `prompt`.
     environment
         .render_str(&experiment.initial_prompt, minijinja::context! { input => instance.input, prompt => instance.input })
-        .map_err(|e| SetupError::Template { experiment: experiment.name.clone(), reason: e.to_string() })
+        .map_err(|e| GameError::Instance(format!("experiment {}: the prompt template does not render: {e}", experiment.name)))
 }
 
 /// How an answer was judged: right, wrong, or unreadable (with the reason).
@@ -52,10 +44,10 @@ enum Judgement {
 }
 
 /// mmlu_pro: the judgement, and the letter read when there was exactly one.
-fn mmlu_pro_judgement(experiment: &Experiment, instance: &Instance, answer: &str) -> Result<(Judgement, Option<String>), SetupError> {
+fn mmlu_pro_judgement(experiment: &Experiment, instance: &Instance, answer: &str) -> Result<(Judgement, Option<String>), GameError> {
     let pattern = experiment.regex_pattern.as_deref().unwrap_or_default();
     let pattern = Regex::new(pattern)
-        .map_err(|e| SetupError::Pattern { experiment: experiment.name.clone(), reason: e.to_string() })?;
+        .map_err(|e| GameError::Instance(format!("experiment {}: regex_pattern is not usable: {e}", experiment.name)))?;
     let letters: Vec<String> = pattern.captures_iter(answer).filter_map(|c| c.get(1)).map(|m| m.as_str().to_string()).collect();
     let judgement = match letters.as_slice() {
         [] => Judgement::Unreadable("no answer found".to_string()),
@@ -91,10 +83,10 @@ pub enum Benchmark {
     Cladder,
 }
 
-pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Result<Episode, SetupError> {
+pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
     let prompt = render(experiment, instance)?;
     let mut round = Vec::new();
-    let answer = Player::new(1).ask(&prompt, model, &mut round).trim().to_string();
+    let answer = Player::new(1).ask(&prompt, model, &mut round)?.trim().to_string();
     let (judgement, parsed) = match benchmark {
         Benchmark::Bbh => {
             note(&mut round, "metadata", &format!("Target: {}", instance.target));

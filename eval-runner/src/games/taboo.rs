@@ -4,7 +4,7 @@
 //! Snowball stems, stopwords dropped) ends the game as a loss. Main Score is
 //! 100 divided by the round of the correct guess.
 
-use super::{note, Episode, Event, Player, Responder, Scores};
+use super::{note, Episode, Event, GameError, Player, Responder, Scores};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -76,7 +76,7 @@ fn prompt(template: &str, experiment: &Experiment, instance: &Instance) -> Strin
         .replace("$N$", &experiment.max_turns.to_string())
 }
 
-pub fn play(experiment: &Experiment, instance: &Instance, stopwords: &HashSet<String>, model: &mut dyn Responder) -> Episode {
+pub fn play(experiment: &Experiment, instance: &Instance, stopwords: &HashSet<String>, model: &mut dyn Responder) -> Result<Episode, GameError> {
     let mut describer = Player::new(1);
     let mut guesser = Player::new(2);
     let guesser_prompt = prompt(&experiment.guesser_initial_prompt, experiment, instance);
@@ -86,7 +86,7 @@ pub fn play(experiment: &Experiment, instance: &Instance, stopwords: &HashSet<St
     let (mut aborted, mut clue_error, mut won) = (false, None::<String>, false);
     loop {
         let mut round = Vec::new();
-        let clue = describer.ask(&describer_context, model, &mut round).trim().to_string();
+        let clue = describer.ask(&describer_context, model, &mut round)?.trim().to_string();
         if !clue.starts_with("CLUE:") {
             aborted = true;
         } else {
@@ -99,7 +99,7 @@ pub fn play(experiment: &Experiment, instance: &Instance, stopwords: &HashSet<St
         if !aborted && clue_error.is_none() {
             // The guesser's prompt goes in front of its first clue.
             let context = if turns.is_empty() { format!("{guesser_prompt}\n\n{clue}") } else { clue.clone() };
-            let guess = guesser.ask(&context, model, &mut round).trim().to_string();
+            let guess = guesser.ask(&context, model, &mut round)?.trim().to_string();
             if !guess.starts_with("GUESS:") {
                 aborted = true;
             } else {
@@ -130,7 +130,7 @@ pub fn play(experiment: &Experiment, instance: &Instance, stopwords: &HashSet<St
         }
         turns.push(round);
     }
-    score(turns)
+    Ok(score(turns))
 }
 
 /// TabooScorer: reads only the event log; one request per round.

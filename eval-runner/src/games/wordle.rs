@@ -5,7 +5,7 @@
 //! wordle: 100 in the first three, then 50, 30, 20; withclue: 100 / rounds —
 //! and 0 for a loss.
 
-use super::{note, Episode, Event, Player, Responder, Scores};
+use super::{note, Episode, Event, GameError, Player, Responder, Scores};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashSet};
@@ -138,7 +138,7 @@ enum Outcome {
     Abort,
 }
 
-pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Episode {
+pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
     let words: HashSet<&str> = experiment.lang_keywords.official_words_list.iter().map(String::as_str).collect();
     let target = instance.target_word.to_lowercase();
     let mut guesser = Player::new(1);
@@ -158,7 +158,7 @@ pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, mode
     let mut feedbacks: Vec<Vec<(char, Colour)>> = Vec::new();
     let mut guesses: Vec<String> = Vec::new();
     let outcome = loop {
-        let reply = guesser.ask(&context, model, &mut round);
+        let reply = guesser.ask(&context, model, &mut round)?;
         requests += 1;
         match parse(&reply, &words) {
             Err(Refusal::Broken(reason)) => {
@@ -205,11 +205,11 @@ pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, mode
     };
     turns.push(round);
     let rounds = turns.len();
-    Episode {
+    Ok(Episode {
         turns,
         turn_scores: turn_scores(&feedbacks, &guesses, outcome == Outcome::Abort),
         episode_scores: episode_scores(variant, outcome, rounds, &guesses, requests, parsed, violated),
-    }
+    })
 }
 
 fn letters(word: &str) -> BTreeSet<char> {

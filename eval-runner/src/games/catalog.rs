@@ -1,0 +1,483 @@
+//! The games of a clembench checkout: found by their `clemgame.json`, read
+//! from their instances file, and played episode by episode. A game is in the
+//! static suite when its folder lies under a `static` folder, as clembench's
+//! benchmarks do; every other game is a clemgame.
+
+use super::{eqbench, referencegame, single_turn, taboo, wordle, Episode, GameError, Responder};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The games this evaluator can play.
+pub const IMPLEMENTED: &[&str] = &[
+    "taboo",
+    "wordle",
+    "wordle_withclue",
+    "referencegame",
+    "bbh",
+    "cladder",
+    "eqbench",
+    "mmlu_pro",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Suite {
+    Clem,
+    Static,
+}
+
+impl Suite {
+    /// The results folder of the suite, as `playpen eval` names it.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Self::Clem => "clem",
+            Self::Static => "static",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct CatalogError {
+    pub file: String,
+    pub message: String,
+}
+
+fn error(file: &Path, message: impl Into<String>) -> CatalogError {
+    CatalogError {
+        file: file.display().to_string(),
+        message: message.into(),
+    }
+}
+
+/// One experiment of an instances file, kept as read for the results files.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub name: String,
+    /// The experiment's keys other than its instances (`experiment.json`).
+    pub config: serde_json::Map<String, Value>,
+    /// Each instance as read (`instance.json`); each has a `game_id`.
+    pub instances: Vec<Value>,
+}
+
+/// A game, ready to play any of its instances.
+pub struct Game {
+    pub name: String,
+    pub suite: Suite,
+    /// The game's folder (`run.json` reports it).
+    pub path: PathBuf,
+    /// The players' roles in order, from `clemgame.json`.
+    pub roles: Vec<String>,
+    pub experiments: Vec<Experiment>,
+    master: Box<dyn Master>,
+}
+
+impl Game {
+    /// Plays instance `instance` of experiment `experiment` with `model` in every role.
+    pub fn play(
+        &self,
+        experiment: usize,
+        instance: usize,
+        model: &mut dyn Responder,
+    ) -> Result<Episode, GameError> {
+        self.master.play(experiment, instance, model)
+    }
+
+    pub fn game_id(&self, experiment: usize, instance: usize) -> Option<u64> {
+        self.experiments[experiment].instances[instance]
+            .get("game_id")?
+            .as_u64()
+    }
+}
+
+/// A game's rules over its typed experiments.
+trait Master: Send + Sync {
+    fn play(
+        &self,
+        experiment: usize,
+        instance: usize,
+        model: &mut dyn Responder,
+    ) -> Result<Episode, GameError>;
+}
+
+/// Experiments with `game_instances`, the shape every game's instances take.
+trait WithInstances {
+    type Instance;
+    fn instances(&self) -> &[Self::Instance];
+}
+
+macro_rules! with_instances {
+    ($($experiment:ty => $instance:ty),*) => {$(
+        impl WithInstances for $experiment {
+            type Instance = $instance;
+            fn instances(&self) -> &[$instance] {
+                &self.game_instances
+            }
+        }
+    )*};
+}
+
+with_instances!(
+    taboo::Experiment => taboo::Instance,
+    wordle::Experiment => wordle::Instance,
+    referencegame::Experiment => referencegame::Instance,
+    single_turn::Experiment => single_turn::Instance,
+    eqbench::Experiment => eqbench::Instance
+);
+
+/// A game master as a function of its experiment and instance.
+struct Rules<E, F> {
+    experiments: Vec<E>,
+    play: F,
+}
+
+impl<E, F> Master for Rules<E, F>
+where
+    E: WithInstances + Send + Sync,
+    F: Fn(&E, &E::Instance, &mut dyn Responder) -> Result<Episode, GameError> + Send + Sync,
+{
+    fn play(
+        &self,
+        experiment: usize,
+        instance: usize,
+        model: &mut dyn Responder,
+    ) -> Result<Episode, GameError> {
+        let experiment = &self.experiments[experiment];
+        (self.play)(experiment, &experiment.instances()[instance], model)
+    }
+}
+
+fn rules<E, F>(experiments: Vec<E>, play: F) -> Box<dyn Master>
+where
+    E: WithInstances + Send + Sync + 'static,
+    F: Fn(&E, &E::Instance, &mut dyn Responder) -> Result<Episode, GameError>
+        + Send
+        + Sync
+        + 'static,
+{
+    Box::new(Rules { experiments, play })
+}
+
+/// What some games need beyond their folder.
+#[derive(Clone, Debug, Default)]
+pub struct Resources {
+    /// taboo: NLTK's English stopword list, one word per line.
+    pub stopwords: Option<PathBuf>,
+}
+
+/// An entry of `clemgame.json` (a single object or a list of them).
+#[derive(Debug, Deserialize)]
+struct GameSpec {
+    game_name: String,
+    /// The instances file's name in `in/`, without `.json`.
+    #[serde(default = "default_instances")]
+    instances: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+fn default_instances() -> String {
+    "instances".to_string()
+}
+
+/// Every game named in a `clemgame.json` under `games_dir`, by name, with its folder.
+fn discover(games_dir: &Path) -> Result<BTreeMap<String, (PathBuf, GameSpec)>, CatalogError> {
+    let mut found = BTreeMap::new();
+    let mut folders = vec![(games_dir.to_path_buf(), 0)];
+    while let Some((folder, depth)) = folders.pop() {
+        let entries = std::fs::read_dir(&folder)
+            .map_err(|e| error(&folder, format!("cannot read the folder: {e}")))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() && depth < 3 {
+                folders.push((path, depth + 1));
+            } else if path.file_name().is_some_and(|n| n == "clemgame.json") {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| error(&path, e.to_string()))?;
+                let value: Value =
+                    serde_json::from_str(&text).map_err(|e| error(&path, e.to_string()))?;
+                let specs = match value {
+                    Value::Array(list) => list,
+                    single => vec![single],
+                };
+                for spec in specs {
+                    let spec: GameSpec =
+                        serde_json::from_value(spec).map_err(|e| error(&path, e.to_string()))?;
+                    found.insert(spec.game_name.clone(), (folder.clone(), spec));
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(error(
+            games_dir,
+            "no clemgame.json found: is this a clembench checkout?",
+        ));
+    }
+    Ok(found)
+}
+
+/// The implemented games of `games_dir` in `suites`, in name order, and the
+/// names of the games found there that cannot be played yet.
+pub fn load(
+    games_dir: &Path,
+    suites: &[Suite],
+    resources: &Resources,
+) -> Result<(Vec<Game>, Vec<String>), CatalogError> {
+    let mut games = Vec::new();
+    let mut unsupported = Vec::new();
+    for (name, (path, spec)) in discover(games_dir)? {
+        let suite = if path
+            .strip_prefix(games_dir)
+            .is_ok_and(|p| p.components().any(|c| c.as_os_str() == "static"))
+        {
+            Suite::Static
+        } else {
+            Suite::Clem
+        };
+        if !suites.contains(&suite) {
+            continue;
+        }
+        if !IMPLEMENTED.contains(&name.as_str()) {
+            unsupported.push(name);
+            continue;
+        }
+        let file = instances_file(&path, &spec.instances)?;
+        let raw = read_experiments(&file)?;
+        let master = master(&name, &file, &raw, resources)?;
+        let experiments = raw.into_iter().map(split_experiment).collect();
+        games.push(Game {
+            name,
+            suite,
+            path,
+            roles: spec.roles,
+            experiments,
+            master,
+        });
+    }
+    Ok((games, unsupported))
+}
+
+/// `in/<name>.json`, or the `_sample` file clembench ships for its largest sets.
+fn instances_file(game_dir: &Path, name: &str) -> Result<PathBuf, CatalogError> {
+    let file = game_dir.join("in").join(format!("{name}.json"));
+    let sample = game_dir.join("in").join(format!("{name}_sample.json"));
+    match (file.is_file(), sample.is_file()) {
+        (true, _) => Ok(file),
+        (false, true) => Ok(sample),
+        (false, false) => Err(error(&file, "the game's instances file is missing")),
+    }
+}
+
+fn read_experiments(file: &Path) -> Result<Vec<Value>, CatalogError> {
+    let text = std::fs::read_to_string(file).map_err(|e| error(file, e.to_string()))?;
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| error(file, e.to_string()))?;
+    match value.get_mut("experiments").map(Value::take) {
+        Some(Value::Array(experiments)) => Ok(experiments),
+        _ => Err(error(file, "expected {\"experiments\": [...]}")),
+    }
+}
+
+fn split_experiment(mut raw: Value) -> Experiment {
+    let instances = match raw.get_mut("game_instances").map(Value::take) {
+        Some(Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
+    let config = match raw {
+        Value::Object(mut map) => {
+            map.remove("game_instances");
+            map
+        }
+        _ => serde_json::Map::new(),
+    };
+    let name = config
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Experiment {
+        name,
+        config,
+        instances,
+    }
+}
+
+/// The experiments in the game's own types; a missing or mistyped key names its experiment.
+fn typed<E: DeserializeOwned>(file: &Path, raw: &[Value]) -> Result<Vec<E>, CatalogError> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, experiment)| {
+            let name = experiment
+                .get("name")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("#{i}"), str::to_string);
+            serde_json::from_value(experiment.clone())
+                .map_err(|e| error(file, format!("experiment {name}: {e}")))
+        })
+        .collect()
+}
+
+fn master(
+    name: &str,
+    file: &Path,
+    raw: &[Value],
+    resources: &Resources,
+) -> Result<Box<dyn Master>, CatalogError> {
+    Ok(match name {
+        "taboo" => {
+            let stopwords = read_stopwords(resources)?;
+            rules(typed::<taboo::Experiment>(file, raw)?, move |e, i, m| {
+                taboo::play(e, i, &stopwords, m)
+            })
+        }
+        "wordle" => rules(typed::<wordle::Experiment>(file, raw)?, |e, i, m| {
+            wordle::play(wordle::Variant::Plain, e, i, m)
+        }),
+        "wordle_withclue" => rules(typed::<wordle::Experiment>(file, raw)?, |e, i, m| {
+            wordle::play(wordle::Variant::WithClue, e, i, m)
+        }),
+        "referencegame" => rules(typed::<referencegame::Experiment>(file, raw)?, |_, i, m| {
+            referencegame::play(i, m)
+        }),
+        "bbh" => single(single_turn::Benchmark::Bbh, file, raw)?,
+        "cladder" => single(single_turn::Benchmark::Cladder, file, raw)?,
+        "mmlu_pro" => single(single_turn::Benchmark::MmluPro, file, raw)?,
+        "eqbench" => rules(typed::<eqbench::Experiment>(file, raw)?, |_, i, m| {
+            eqbench::play(i, m)
+        }),
+        other => unreachable!("{other} is listed as implemented but has no game master"),
+    })
+}
+
+fn single(
+    benchmark: single_turn::Benchmark,
+    file: &Path,
+    raw: &[Value],
+) -> Result<Box<dyn Master>, CatalogError> {
+    Ok(rules(
+        typed::<single_turn::Experiment>(file, raw)?,
+        move |e, i, m| single_turn::play(benchmark, e, i, m),
+    ))
+}
+
+/// NLTK's English stopwords: the given file, else where NLTK keeps its data.
+fn read_stopwords(resources: &Resources) -> Result<HashSet<String>, CatalogError> {
+    let candidates: Vec<PathBuf> = match &resources.stopwords {
+        Some(path) => vec![path.clone()],
+        None => {
+            let mut roots: Vec<PathBuf> = std::env::var_os("NLTK_DATA")
+                .map(|v| std::env::split_paths(&v).collect())
+                .unwrap_or_default();
+            roots
+                .extend(std::env::var_os("HOME").map(|home| PathBuf::from(home).join("nltk_data")));
+            roots.extend(["/usr/share/nltk_data", "/usr/local/share/nltk_data"].map(PathBuf::from));
+            roots
+                .into_iter()
+                .map(|root| root.join("corpora/stopwords/english"))
+                .collect()
+        }
+    };
+    let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+        let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+        return Err(CatalogError {
+            file: "taboo".to_string(),
+            message: format!(
+                "needs NLTK's English stopword list (one word per line): give --stopwords FILE; looked in {}",
+                tried.join(", ")
+            ),
+        });
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(path, e.to_string()))?;
+    let words: HashSet<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    if words.is_empty() {
+        return Err(error(path, "the stopword list is empty"));
+    }
+    Ok(words)
+}
+
+/// One (game, experiment, game_id) to play, as an instance list names it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub struct Selected {
+    pub game: String,
+    pub experiment: String,
+    pub game_id: u64,
+}
+
+/// One episode to play: indices into the games, their experiments and instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpisodeRef {
+    pub game: usize,
+    pub experiment: usize,
+    pub instance: usize,
+}
+
+/// The episodes to play: every instance, or those the list selects. A listed
+/// triple that names no instance is an error, so a typo never shrinks a run.
+pub fn episodes(games: &[Game], selection: Option<&[Selected]>) -> Result<Vec<EpisodeRef>, String> {
+    let mut all = Vec::new();
+    for (g, game) in games.iter().enumerate() {
+        for (e, experiment) in game.experiments.iter().enumerate() {
+            for i in 0..experiment.instances.len() {
+                all.push(EpisodeRef {
+                    game: g,
+                    experiment: e,
+                    instance: i,
+                });
+            }
+        }
+    }
+    let Some(selection) = selection else {
+        return Ok(all);
+    };
+    let key = |r: &EpisodeRef| {
+        let game = &games[r.game];
+        (
+            game.name.as_str(),
+            game.experiments[r.experiment].name.as_str(),
+            game.game_id(r.experiment, r.instance),
+        )
+    };
+    let wanted: HashSet<(&str, &str, Option<u64>)> = selection
+        .iter()
+        .map(|s| (s.game.as_str(), s.experiment.as_str(), Some(s.game_id)))
+        .collect();
+    let chosen: Vec<EpisodeRef> = all
+        .into_iter()
+        .filter(|r| wanted.contains(&key(r)))
+        .collect();
+    let found: HashSet<(&str, &str, Option<u64>)> = chosen.iter().map(key).collect();
+    let missing: Vec<String> = selection
+        .iter()
+        .filter(|s| !found.contains(&(s.game.as_str(), s.experiment.as_str(), Some(s.game_id))))
+        .map(|s| format!("{}/{}/{}", s.game, s.experiment, s.game_id))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the instance list names instances that are not in the loaded games: {}",
+            missing.join(", ")
+        ));
+    }
+    Ok(chosen)
+}
+
+/// Orders episodes so that the games take turns, and a short run still plays some of each.
+pub fn interleave(episodes: Vec<EpisodeRef>) -> Vec<EpisodeRef> {
+    let mut by_game: BTreeMap<usize, std::collections::VecDeque<EpisodeRef>> = BTreeMap::new();
+    for episode in episodes {
+        by_game.entry(episode.game).or_default().push_back(episode);
+    }
+    let mut ordered = Vec::new();
+    while by_game.values().any(|queue| !queue.is_empty()) {
+        for queue in by_game.values_mut() {
+            ordered.extend(queue.pop_front());
+        }
+    }
+    ordered
+}

@@ -1,0 +1,285 @@
+//! `eval-runner eval` end to end: the embedded SmolLM2 model plays one
+//! instance of every implemented game and benchmark from the real clembench
+//! files, and the results folder passes the leaderboard's verifier. Also: a
+//! time limit cuts a run short cleanly, a restarted run resumes, and bad input
+//! is refused before anything is written.
+
+use eval_runner::games::catalog::IMPLEMENTED;
+use eval_runner::scoring::verify::verify_dir;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/reference")
+        .join(path)
+}
+
+fn one_of_each() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/one_of_each.json")
+}
+
+fn eval(results: &Path, extra: &[&str]) -> Output {
+    eval_games(&shared("clembench"), results, extra)
+}
+
+fn eval_games(games: &Path, results: &Path, extra: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eval-runner"));
+    command.args(["eval", "--model", "default", "--games-dir"]);
+    command.arg(games);
+    // Defaults the test may override.
+    if !extra.contains(&"--model-name") {
+        command.args(["--model-name", "smollm2"]);
+    }
+    if !extra.contains(&"--stopwords") {
+        command.arg("--stopwords").arg(shared(
+            "peer-runs/smollm2-135m-q4_1/nltk_stopwords_english.txt",
+        ));
+    }
+    command.arg("--results-dir").arg(results);
+    command.args(extra);
+    command.output().expect("run eval-runner")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "eval failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn val_json(results: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(results.join("smollm2.val.json")).unwrap();
+    serde_json::from_str(&eval_runner::scoring::files::bare_nan_to_null(&text)).unwrap()
+}
+
+/// The folders of the episodes with a `scores.json`, i.e. the finished ones.
+fn finished_episodes(results: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![results.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.file_name().unwrap() == "scores.json" {
+                found.push(folder.clone());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
+    let results = tempfile::tempdir().unwrap();
+    let list = one_of_each();
+    let list = ["--instances", list.to_str().unwrap()];
+
+    // One episode at a time and a one-second budget: the first episode ends, the rest are not played.
+    let cut = stdout(&eval(
+        results.path(),
+        &[&list[..], &["--parallel", "1", "--time-limit", "1s"]].concat(),
+    ));
+    assert!(cut.contains("(the time limit was reached)"), "{cut}");
+    let val = val_json(results.path());
+    assert_eq!(val["cut_short"], true);
+    let not_played = val["episodes_not_played"].as_u64().unwrap();
+    assert!((1..8).contains(&not_played), "{val}");
+    assert_eq!(
+        finished_episodes(results.path()).len() as u64,
+        8 - not_played
+    );
+    let verification = verify_dir(results.path()).unwrap();
+    assert!(verification.verified, "{:?}", verification.mismatches);
+
+    // Restarted without a limit, the run plays only what is missing.
+    let resumed = stdout(&eval(results.path(), &list));
+    assert!(
+        resumed.contains(&format!(
+            "played {not_played} episodes, {} finished before, 0 not played",
+            8 - not_played
+        )),
+        "{resumed}"
+    );
+    let episodes = finished_episodes(results.path());
+    assert_eq!(episodes.len(), 8);
+    let val = val_json(results.path());
+    assert_eq!(
+        (val["cut_short"].clone(), val["episodes_not_played"].clone()),
+        (false.into(), 0.into())
+    );
+
+    // Every implemented game played once, with clemcore's files, in its suite's folder.
+    for game in IMPLEMENTED {
+        let suite = if ["bbh", "cladder", "eqbench", "mmlu_pro"].contains(game) {
+            "static"
+        } else {
+            "clem"
+        };
+        let prefix = results.path().join(suite).join("smollm2").join(game);
+        let dir = episodes
+            .iter()
+            .find(|e| e.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{game} was not played"));
+        for file in [
+            "instance.json",
+            "interactions.json",
+            "player_1.requests.json",
+            "scores.json",
+        ] {
+            assert!(dir.join(file).is_file(), "{}: no {file}", dir.display());
+        }
+        let interactions: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("interactions.json")).unwrap())
+                .unwrap();
+        assert_eq!(interactions["meta"]["game_name"], *game);
+        assert_eq!(
+            interactions["turns"][0][0]["action"]["type"],
+            "send message"
+        );
+        let requests: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("player_1.requests.json")).unwrap(),
+        )
+        .unwrap();
+        // The prompt went through SmolLM2's own chat template.
+        let prompt = requests["calls"][0]["call"]["manipulated_prompt_obj"]["inputs"]
+            .as_str()
+            .unwrap();
+        assert!(
+            prompt.starts_with("<|im_start|>system\n")
+                && prompt.ends_with("<|im_start|>assistant\n"),
+            "{prompt}"
+        );
+    }
+    for suite in ["clem", "static"] {
+        let run: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(results.path().join(suite).join("smollm2/run.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            run["player_models"]["0"]["gen_args"],
+            serde_json::json!({"temperature": 0.0, "max_tokens": 300})
+        );
+    }
+    let verification = verify_dir(results.path()).unwrap();
+    assert!(verification.verified, "{:?}", verification.mismatches);
+    let clem = verification.clem.unwrap();
+    assert_eq!(clem.games.len(), 4);
+    assert_eq!(verification.statics.unwrap().games.len(), 4);
+    assert!(
+        verification
+            .warnings
+            .iter()
+            .all(|w| !w.contains("settings")),
+        "{:?}",
+        verification.warnings
+    );
+
+    // A third run finds nothing to do and rewrites no episode.
+    let scores_before = std::fs::read_to_string(episodes[0].join("scores.json")).unwrap();
+    let again = stdout(&eval(results.path(), &list));
+    assert!(
+        again.contains("played 0 episodes, 8 finished before, 0 not played"),
+        "{again}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(episodes[0].join("scores.json")).unwrap(),
+        scores_before
+    );
+}
+
+/// Runs on `games` with `extra` arguments expecting a refusal; returns its
+/// message and checks that the results folder was not even created.
+fn refused_on(games: &Path, extra: &[&str]) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    let results = scratch.path().join("results");
+    let output = eval_games(games, &results, extra);
+    assert!(!output.status.success(), "accepted {extra:?}");
+    assert!(!results.exists(), "{extra:?} wrote {}", results.display());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn refused(extra: &[&str]) -> String {
+    refused_on(&shared("clembench"), extra)
+}
+
+#[test]
+fn bad_input_is_refused_with_its_reason_before_anything_is_written() {
+    let scratch = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = scratch.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let typo = write(
+        "typo.json",
+        r#"[{"game": "taboo", "experiment": "hihg_en", "game_id": 0}]"#,
+    );
+    let message = refused(&["--instances", &typo]);
+    assert!(
+        message.contains("not in the loaded games: taboo/hihg_en/0"),
+        "{message}"
+    );
+
+    let not_a_list = write("object.json", r#"{"game": "taboo"}"#);
+    let message = refused(&["--instances", &not_a_list]);
+    assert!(
+        message.contains("expected a JSON list of {\"game\", \"experiment\", \"game_id\"}"),
+        "{message}"
+    );
+
+    let empty = write("empty.json", "[]");
+    assert!(refused(&["--instances", &empty]).contains("the instance list is empty"));
+
+    let message = refused(&["--model-name", "../elsewhere"]);
+    assert!(
+        message.contains("invalid model name \"../elsewhere\""),
+        "{message}"
+    );
+
+    let message = refused(&["--time-limit", "two hours"]);
+    assert!(
+        message.contains("write it like 2h, 90m, 1h30m or 45s"),
+        "{message}"
+    );
+
+    let message = refused(&["--parallel", "0"]);
+    assert!(
+        message.contains("--parallel must be at least 1"),
+        "{message}"
+    );
+
+    // taboo with an unusable stopword list.
+    let empty_stopwords = write("stopwords.txt", "\n");
+    let message = refused(&["--stopwords", &empty_stopwords, "--suite", "clem"]);
+    assert!(message.contains("the stopword list is empty"), "{message}");
+
+    // A game whose instances file is broken is named with the file and the experiment.
+    let games = scratch.path().join("games/taboo");
+    std::fs::create_dir_all(games.join("in")).unwrap();
+    std::fs::copy(
+        shared("clembench/taboo/clemgame.json"),
+        games.join("clemgame.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        games.join("in/instances.json"),
+        r#"{"experiments": [{"name": "high_en", "game_instances": []}]}"#,
+    )
+    .unwrap();
+    let message = refused_on(&scratch.path().join("games"), &[]);
+    assert!(
+        message.contains("instances.json: experiment high_en: missing field `max_turns`"),
+        "{message}"
+    );
+
+    let message = refused_on(Path::new("/nonexistent/clembench"), &[]);
+    assert!(
+        message.contains("--games-dir /nonexistent/clembench: no such folder"),
+        "{message}"
+    );
+}
