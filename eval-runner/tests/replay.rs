@@ -256,6 +256,51 @@ fn wordle_replays_every_recorded_episode() {
 }
 
 #[test]
+fn wordle_withcritic_asks_the_critic_before_each_committed_guess() {
+    use eval_runner::games::wordle::{play, Variant};
+    // No clemcore recording of this game exists here: replies written from its NOTES.md.
+    let experiments = experiments_of("instances_withcritic.json");
+    let experiment = &experiments[0];
+    let instance = &experiment.game_instances[0];
+    let target = instance.target_word.as_str();
+    let wrong = "explanation: a fruit\nguess: apple";
+    let right = format!("explanation: a celebration\nguess: {target}");
+    // The critic disagrees, the guesser changes its guess and wins in the first round.
+    let changed = play(Variant::WithCritic, experiment, instance, &mut scripted(&[wrong, "explanation: not a ball\nagreement: no", &right])).unwrap();
+    let round = &changed.turns[0];
+    assert_eq!(round[0].content, format!("{}\n\nclue: {}", experiment.guesser_prompt, instance.target_word_clue));
+    assert_eq!(round[2].content, format!("{}\n\nclue: {}\nexplanation: a fruit\nguess: apple", experiment.guesser_critic_prompt, instance.target_word_clue));
+    assert!(round[4].content.starts_with(&format!("clue: {}\nguess_agreement: no\nagreement_explanation: not a ball\n\n", instance.target_word_clue)));
+    assert_eq!(episode_score(&changed, "Main Score"), 100.0);
+    assert_eq!(episode_score(&changed, "Request Count"), 3.0);
+    assert_eq!(episode_score(&changed, "Non-Repetition-Guesser-On-Critic-Disagreement"), 1.0);
+    assert_eq!(episode_score(&changed, "Repetition-Guesser-On-Critic-Disagreement"), 0.0);
+    assert_eq!(episode_score(&changed, "Repetition-Guesser-On-Critic-Agreement"), 0.0, "no round with agreement");
+    assert_eq!(changed.turn_scores[0].1.last().unwrap(), &("Change-Of-Opinion".to_string(), 1.0));
+
+    // The critic agrees twice; the guesser keeps a wrong guess, then changes to the target in round two: 100 / 2.
+    let kept = play(
+        Variant::WithCritic,
+        experiment,
+        instance,
+        &mut scripted(&[wrong, "explanation: fine\nagreement: yes", wrong, wrong, "explanation: fine\nagreement: yes", &right]),
+    )
+    .unwrap();
+    assert_eq!(episode_score(&kept, "Main Score"), 50.0);
+    assert_eq!(episode_score(&kept, "Repetition-Guesser-On-Critic-Agreement"), 0.5);
+    assert_eq!(episode_score(&kept, "Non-Repetition-Guesser-On-Critic-Agreement"), 0.5);
+    assert!(kept.turns[1][2].content.ends_with("\n\nProvide your response only in this format.\nexplanation: details\nagreement: yes or no"));
+
+    // A critic that answers neither yes nor no aborts the game with NaN scores.
+    let broken = play(Variant::WithCritic, experiment, instance, &mut scripted(&[wrong, "explanation: hmm\nagreement: maybe"])).unwrap();
+    assert_eq!(episode_score(&broken, "Aborted"), 1.0);
+    assert_eq!(episode_score(&broken, "Violated Request Count"), 1.0);
+    assert!(episode_score(&broken, "Main Score").is_nan());
+    assert!(episode_score(&broken, "Repetition-Guesser-On-Critic-Agreement").is_nan(), "no committed guess");
+    assert_eq!(broken.turns[0][4].content, "The agreement should be one of the following: ['yes', 'no']");
+}
+
+#[test]
 fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     use eval_runner::games::wordle::{play, Variant};
     // No clemcore recording of this game exists here: replies written from its NOTES.md.

@@ -15,6 +15,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "taboo",
     "wordle",
     "wordle_withclue",
+    "wordle_withcritic",
     "referencegame",
     "bbh",
     "cladder",
@@ -337,6 +338,9 @@ fn master(
         }),
         "wordle_withclue" => rules(typed::<wordle::Experiment>(file, raw)?, |e, i, m| {
             wordle::play(wordle::Variant::WithClue, e, i, m)
+        }),
+        "wordle_withcritic" => rules(typed::<wordle::Experiment>(file, raw)?, |e, i, m| {
+            wordle::play(wordle::Variant::WithCritic, e, i, m)
         }),
         "referencegame" => rules(typed::<referencegame::Experiment>(file, raw)?, |_, i, m| {
             referencegame::play(i, m)

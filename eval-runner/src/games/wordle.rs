@@ -1,9 +1,10 @@
-//! wordle and wordle_withclue: one guesser, six attempts at a five-letter
-//! word, colour feedback after each guess (with the clue, the first message
-//! also gives a crossword clue). An unknown word is re-prompted (five times at
-//! most); any other broken reply aborts. Main Score by the round of the win —
-//! wordle: 100 in the first three, then 50, 30, 20; withclue: 100 / rounds —
-//! and 0 for a loss.
+//! wordle, wordle_withclue and wordle_withcritic: one guesser, six attempts
+//! at a five-letter word, colour feedback after each guess (with the clue, the
+//! first message also gives a crossword clue; with the critic, a second player
+//! judges each proposed guess before the guesser commits to one). An unknown
+//! word is re-prompted (five times at most); any other broken reply aborts.
+//! Main Score by the round of the win — wordle: 100 in the first three, then
+//! 50, 30, 20; the others: 100 / rounds — and 0 for a loss.
 
 use super::{note, Episode, Event, GameError, Player, Responder, Scores};
 use regex::Regex;
@@ -19,6 +20,9 @@ const FORMAT_REMINDER: &str = "Provide your response only in this format.\nexpla
 pub struct Experiment {
     pub name: String,
     pub guesser_prompt: String,
+    /// wordle_withcritic: the critic's prompt.
+    #[serde(default)]
+    pub guesser_critic_prompt: String,
     pub common_config: CommonConfig,
     pub lang_keywords: LangKeywords,
     pub game_instances: Vec<Instance>,
@@ -53,6 +57,7 @@ pub struct Instance {
 pub enum Variant {
     Plain,
     WithClue,
+    WithCritic,
 }
 
 /// Why a reply was refused: an unknown word is re-prompted, the rest abort.
@@ -62,23 +67,43 @@ enum Refusal {
     Broken(&'static str),
 }
 
-/// The explanation and the guess of a reply, as the guesser must write it.
-fn parse(reply: &str, words: &HashSet<&str>) -> Result<(String, String), Refusal> {
+/// The explanation and the one `guess:` (or the critic's `agreement:`) of a reply.
+fn read_reply(reply: &str, critic: bool) -> Result<(String, String), &'static str> {
     if !reply.starts_with("explanation:") {
-        return Err(Refusal::Broken("The response should always start with the keyword 'explanation:'"));
+        return Err("The response should always start with the keyword 'explanation:'");
     }
     if reply.trim().split('\n').count() > 2 {
-        return Err(Refusal::Broken(
-            "The response should contain only the 'guess:' and 'explanation:' keywords and associated information.",
-        ));
+        return Err("The response should contain only the 'guess:' and 'explanation:' keywords and associated information.");
     }
     static EXPLANATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)explanation:([^\n]*)").expect("valid pattern"));
     static GUESS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)guess:([^\n]*)").expect("valid pattern"));
+    static AGREEMENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)agreement:([^\n]*)").expect("valid pattern"));
     let explanation = EXPLANATION.captures(reply).map_or(String::new(), |c| c[1].trim().to_string());
-    let guesses: Vec<String> = GUESS.captures_iter(reply).map(|c| c[1].trim().to_lowercase()).collect();
-    let [guess] = guesses.as_slice() else {
-        return Err(Refusal::Broken("The response should contain the 'guess:' keyword exactly once."));
-    };
+    let content = if critic { &AGREEMENT } else { &GUESS };
+    let values: Vec<String> = content.captures_iter(reply).map(|c| c[1].trim().to_lowercase()).collect();
+    match values.as_slice() {
+        [value] => Ok((explanation, value.clone())),
+        _ if critic => Err("The response should contain the 'agreement:' keyword exactly once."),
+        _ => Err("The response should contain the 'guess:' keyword exactly once."),
+    }
+}
+
+/// The critic's explanation and its "yes" or "no".
+fn parse_judgement(reply: &str) -> Result<(String, String), &'static str> {
+    let (explanation, agreement) = read_reply(reply, true)?;
+    if agreement.is_empty() || !agreement.chars().all(char::is_alphabetic) {
+        return Err("The agreement should be a single word and should only contain letters.");
+    }
+    if agreement != "yes" && agreement != "no" {
+        return Err("The agreement should be one of the following: ['yes', 'no']");
+    }
+    Ok((explanation, agreement))
+}
+
+/// The explanation and the guess of a reply, as the guesser must write it.
+fn parse(reply: &str, words: &HashSet<&str>) -> Result<(String, String), Refusal> {
+    let (explanation, guess) = read_reply(reply, false).map_err(Refusal::Broken)?;
+    let guess = &guess;
     if guess.is_empty() || !guess.chars().all(char::is_alphabetic) {
         return Err(Refusal::Broken("The guess should be a single word and should only contain letters."));
     }
@@ -138,78 +163,174 @@ enum Outcome {
     Abort,
 }
 
-pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
-    let words: HashSet<&str> = experiment.lang_keywords.official_words_list.iter().map(String::as_str).collect();
-    let target = instance.target_word.to_lowercase();
-    let mut guesser = Player::new(1);
-    let mut turns: Vec<Vec<Event>> = Vec::new();
-    let mut round: Vec<Event> = Vec::new();
-    let clue = instance.target_word_clue.as_str();
-    // The prompt is a lazy initial prompt: joined in front of the first context.
-    let mut context = match variant {
-        Variant::Plain => experiment.guesser_prompt.clone(),
-        Variant::WithClue => format!("{}\n\nclue: {clue}", experiment.guesser_prompt),
-    };
-    let clue_line = match variant {
-        Variant::Plain => String::new(),
-        Variant::WithClue => format!("\ntarget_word_clue = {clue}"),
-    };
-    let (mut requests, mut parsed, mut violated, mut retries) = (0u32, 0u32, 0u32, 0usize);
-    let mut feedbacks: Vec<Vec<(char, Colour)>> = Vec::new();
-    let mut guesses: Vec<String> = Vec::new();
-    let outcome = loop {
-        let reply = guesser.ask(&context, model, &mut round)?;
-        requests += 1;
-        match parse(&reply, &words) {
-            Err(Refusal::Broken(reason)) => {
-                violated += 1;
-                note(&mut round, "metadata", &format!("Error: {reason}"));
-                note(&mut round, "invalid format", "game_result = ABORT");
-                break Outcome::Abort;
-            }
-            Err(Refusal::UnknownWord) => {
-                parsed += 1;
-                retries += 1;
-                note(&mut round, "metadata", "Error: The guessed word is not a valid word for this game.");
-                if retries > experiment.common_config.max_retry_per_error.unknown_word {
-                    note(&mut round, "invalid format", "game_result = ABORT");
-                    break Outcome::Abort;
+/// An episode in progress: the rounds so far, the request counts and the committed guesses.
+struct Game<'a> {
+    experiment: &'a Experiment,
+    words: HashSet<&'a str>,
+    target: String,
+    clue_line: String,
+    turns: Vec<Vec<Event>>,
+    round: Vec<Event>,
+    requests: u32,
+    parsed: u32,
+    violated: u32,
+    feedbacks: Vec<Vec<(char, Colour)>>,
+    guesses: Vec<String>,
+}
+
+impl Game<'_> {
+    /// Asks `player` for a guess, re-prompting unknown words; `None` when the reply aborts the game.
+    fn ask_guess(&mut self, player: &mut Player, mut context: String, model: &mut dyn Responder) -> Result<Option<(String, String)>, GameError> {
+        let mut retries = 0;
+        loop {
+            let reply = player.ask(&context, model, &mut self.round)?;
+            self.requests += 1;
+            match parse(&reply, &self.words) {
+                Err(Refusal::Broken(reason)) => {
+                    self.violated += 1;
+                    note(&mut self.round, "metadata", &format!("Error: {reason}"));
+                    note(&mut self.round, "invalid format", "game_result = ABORT");
+                    return Ok(None);
                 }
-                context = format!("{RETRY_PROMPT}\n\n{FORMAT_REMINDER}");
-            }
-            Ok((_explanation, guess)) => {
-                parsed += 1;
-                retries = 0;
-                let feedback = colours(&guess, &target);
-                let text = feedback_text(&feedback);
-                let attempts = turns.len() + 1;
-                note(
-                    &mut round,
-                    "metadata",
-                    &format!("attempts = {attempts}\ntarget_word = {target}{clue_line}\nguess = {guess}\nguess_feedback = {text}"),
-                );
-                feedbacks.push(feedback);
-                guesses.push(guess.clone());
-                if guess == target {
-                    note(&mut round, "correct guess", "game_result = WIN");
-                    break Outcome::Win;
+                Err(Refusal::UnknownWord) => {
+                    self.parsed += 1;
+                    retries += 1;
+                    note(&mut self.round, "metadata", "Error: The guessed word is not a valid word for this game.");
+                    if retries > self.experiment.common_config.max_retry_per_error.unknown_word {
+                        note(&mut self.round, "invalid format", "game_result = ABORT");
+                        return Ok(None);
+                    }
+                    context = format!("{RETRY_PROMPT}\n\n{FORMAT_REMINDER}");
                 }
-                if attempts >= experiment.common_config.n_turns {
-                    note(&mut round, "max rounds played", "game_result = LOSS");
-                    break Outcome::Loss;
+                Ok(guess) => {
+                    self.parsed += 1;
+                    return Ok(Some(guess));
                 }
-                context = format!("guess_feedback: {text}\n\n{FORMAT_REMINDER}");
-                turns.push(std::mem::take(&mut round));
             }
         }
+    }
+
+    /// Checks a committed guess against the target: the outcome when the game
+    /// ends, else the feedback for the next round (which then begins).
+    fn commit(&mut self, guess: String) -> Result<Outcome, String> {
+        let feedback = colours(&guess, &self.target);
+        let text = feedback_text(&feedback);
+        let attempts = self.turns.len() + 1;
+        let metadata = format!("attempts = {attempts}\ntarget_word = {}{}\nguess = {guess}\nguess_feedback = {text}", self.target, self.clue_line);
+        note(&mut self.round, "metadata", &metadata);
+        self.feedbacks.push(feedback);
+        let won = guess == self.target;
+        self.guesses.push(guess);
+        if won {
+            note(&mut self.round, "correct guess", "game_result = WIN");
+            return Ok(Outcome::Win);
+        }
+        if attempts >= self.experiment.common_config.n_turns {
+            note(&mut self.round, "max rounds played", "game_result = LOSS");
+            return Ok(Outcome::Loss);
+        }
+        self.turns.push(std::mem::take(&mut self.round));
+        Err(text)
+    }
+}
+
+pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
+    let clue = instance.target_word_clue.as_str();
+    let mut game = Game {
+        experiment,
+        words: experiment.lang_keywords.official_words_list.iter().map(String::as_str).collect(),
+        target: instance.target_word.to_lowercase(),
+        clue_line: if variant == Variant::Plain { String::new() } else { format!("\ntarget_word_clue = {clue}") },
+        turns: Vec::new(),
+        round: Vec::new(),
+        requests: 0,
+        parsed: 0,
+        violated: 0,
+        feedbacks: Vec::new(),
+        guesses: Vec::new(),
     };
+    let mut guesser = Player::new(1);
+    let mut critic = Player::new(2);
+    // (initial guess, critic's judgement) of each round with the critic.
+    let mut opinions: Vec<(String, String)> = Vec::new();
+    // The prompts are lazy initial prompts: joined in front of the first context.
+    let mut context = match variant {
+        Variant::Plain => experiment.guesser_prompt.clone(),
+        Variant::WithClue | Variant::WithCritic => format!("{}\n\nclue: {clue}", experiment.guesser_prompt),
+    };
+    let outcome = loop {
+        let Some((explanation, guess)) = game.ask_guess(&mut guesser, context, model)? else { break Outcome::Abort };
+        let committed = if variant == Variant::WithCritic {
+            let proposal = format!("clue: {clue}\nexplanation: {explanation}\nguess: {guess}");
+            let to_critic = if game.turns.is_empty() {
+                format!("{}\n\n{proposal}", experiment.guesser_critic_prompt)
+            } else {
+                format!("{proposal}\n\nProvide your response only in this format.\nexplanation: details\nagreement: yes or no")
+            };
+            let reply = critic.ask(&to_critic, model, &mut game.round)?;
+            game.requests += 1;
+            let (reason, agreement) = match parse_judgement(&reply) {
+                Ok(judgement) => judgement,
+                Err(reason) => {
+                    game.violated += 1;
+                    note(&mut game.round, "metadata", reason);
+                    note(&mut game.round, "invalid format", "game_result = ABORT");
+                    break Outcome::Abort;
+                }
+            };
+            game.parsed += 1;
+            opinions.push((guess, agreement.clone()));
+            let to_guesser = format!("clue: {clue}\nguess_agreement: {agreement}\nagreement_explanation: {reason}\n\n{FORMAT_REMINDER}");
+            let Some((_, committed)) = game.ask_guess(&mut guesser, to_guesser, model)? else { break Outcome::Abort };
+            committed
+        } else {
+            guess
+        };
+        match game.commit(committed) {
+            Ok(outcome) => break outcome,
+            Err(feedback) => context = format!("guess_feedback: {feedback}\n\n{FORMAT_REMINDER}"),
+        }
+    };
+    let Game { mut turns, round, requests, parsed, violated, feedbacks, guesses, .. } = game;
     turns.push(round);
     let rounds = turns.len();
-    Ok(Episode {
-        turns,
-        turn_scores: turn_scores(&feedbacks, &guesses, outcome == Outcome::Abort),
-        episode_scores: episode_scores(variant, outcome, rounds, &guesses, requests, parsed, violated),
-    })
+    let aborted = outcome == Outcome::Abort;
+    let mut turn_scores = turn_scores(&feedbacks, &guesses, aborted);
+    let mut episode_scores = episode_scores(variant, outcome, rounds, &guesses, requests, parsed, violated);
+    if variant == Variant::WithCritic {
+        critic_scores(&opinions, &guesses, &mut turn_scores, &mut episode_scores);
+    }
+    Ok(Episode { turns, turn_scores, episode_scores })
+}
+
+/// wordle_withcritic: whether each committed guess changed the proposal
+/// (per turn), and how often the guesser kept or changed it after the critic
+/// agreed or disagreed (per episode).
+fn critic_scores(opinions: &[(String, String)], committed: &[String], turns: &mut [(usize, Scores)], episode: &mut Scores) {
+    let triples: Vec<(&str, &str, &str)> =
+        opinions.iter().zip(committed).map(|((initial, judgement), committed)| (initial.as_str(), committed.as_str(), judgement.as_str())).collect();
+    for ((turn, scores), (initial, committed, _)) in turns.iter_mut().zip(&triples) {
+        if *turn > 0 {
+            scores.push(("Change-Of-Opinion".into(), f64::from(u8::from(initial != committed))));
+        }
+    }
+    let share = |judgement: &str, kept: bool| {
+        if triples.is_empty() {
+            return f64::NAN;
+        }
+        let judged: Vec<_> = triples.iter().filter(|(_, _, j)| *j == judgement).collect();
+        if judged.is_empty() {
+            return 0.0;
+        }
+        let matching = judged.iter().filter(|(initial, committed, _)| (initial == committed) == kept).count();
+        crate::scoring::round2(matching as f64 / judged.len() as f64)
+    };
+    episode.extend([
+        ("Repetition-Guesser-On-Critic-Agreement".to_string(), share("yes", true)),
+        ("Non-Repetition-Guesser-On-Critic-Agreement".to_string(), share("yes", false)),
+        ("Repetition-Guesser-On-Critic-Disagreement".to_string(), share("no", true)),
+        ("Non-Repetition-Guesser-On-Critic-Disagreement".to_string(), share("no", false)),
+    ]);
 }
 
 fn letters(word: &str) -> BTreeSet<char> {
@@ -269,7 +390,7 @@ fn episode_scores(
                 (Variant::Plain, 4) => 50.0,
                 (Variant::Plain, 5) => 30.0,
                 (Variant::Plain, _) => 20.0,
-                (Variant::WithClue, rounds) => crate::scoring::round2(100.0 / rounds as f64),
+                (Variant::WithClue | Variant::WithCritic, rounds) => crate::scoring::round2(100.0 / rounds as f64),
             },
             repetitions,
         ),
