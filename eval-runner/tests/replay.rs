@@ -301,6 +301,46 @@ fn wordle_withcritic_asks_the_critic_before_each_committed_guess() {
 }
 
 #[test]
+fn imagegame_scores_the_drawn_grid_and_each_abort_path() {
+    use eval_runner::games::imagegame::{play, Experiment};
+    // No clemcore recording of this game exists here: replies written from its NOTES.md.
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench/imagegame/in/instances.json");
+    let experiments: Vec<Experiment> = serde_json::from_value(read_json(&file)["experiments"].clone()).unwrap();
+    let instance = &experiments[0].game_instances[0];
+    let target = instance.target_grid.as_str();
+    let last_row_only = "▢ ▢ ▢ ▢ ▢\n▢ ▢ ▢ ▢ ▢\n▢ ▢ ▢ ▢ ▢\n▢ ▢ ▢ ▢ ▢\nB B B B B";
+    assert!(target.ends_with("\nB B B B B"), "the first instance's target fills its last row");
+    let script = ["Command: Fill the last row with B", last_row_only, "Command: Draw the diagonal with B", target, "command: done"];
+    let episode = play(instance, &mut scripted(&script)).unwrap();
+    assert_eq!(episode.turns[0][0].content, format!("{}\n{target}\n{}", instance.player_1_prompt_header, instance.player_1_question));
+    assert_eq!(episode.turns[0][3].content, format!("{}\n\nCommand: Fill the last row with B", instance.player_2_prompt_header));
+    assert_eq!(episode.turns[1][0].content, instance.player_1_question);
+    assert_eq!(episode.turns[1][3].content, "Command: Draw the diagonal with B");
+    assert_eq!(episode.turns.len(), 3);
+    assert_eq!(episode_score(&episode, "Main Score"), 100.0);
+    assert_eq!(episode_score(&episode, "Success"), 1.0);
+    // Two full rounds of six events, and the last round's two before the terminate event.
+    assert_eq!((episode_score(&episode, "Request Count"), episode_score(&episode, "Parsed Request Count")), (14.0, 14.0));
+    assert_eq!(episode.turn_scores.len(), 2);
+    let first_round: BTreeMap<String, f64> = episode.turn_scores[0].1.iter().cloned().collect();
+    // The last row is 5 of the target's 9 letters: recall 0.5556, precision 1, F1 0.7143.
+    assert_eq!((first_round["Precision"], first_round["Recall"], first_round["F1"]), (100.0, 56.0, 71.0));
+    assert_eq!(first_round["Changed Cell Count"], 5.0);
+    assert_eq!(first_round["Generated Expression Length"], "Command: Fill the last row with B".len() as f64);
+    assert_eq!(episode_score(&episode, "Average Changed Cell Count"), 4.5);
+
+    // An instruction without its tag aborts at once; so does a grid that is not one.
+    let untagged = play(instance, &mut scripted(&["Fill the last row with B"])).unwrap();
+    assert_eq!(untagged.turns[0][2].content, "Invalid instruction format");
+    assert_eq!((episode_score(&untagged, "Aborted"), episode_score(&untagged, "Request Count"), episode_score(&untagged, "Violated Request Count")), (1.0, 3.0, 1.0));
+    assert!(episode_score(&untagged, "Main Score").is_nan());
+    let not_a_grid = play(instance, &mut scripted(&["Command: Fill the last row with B", "Here is the grid: B B B B B"])).unwrap();
+    assert_eq!(not_a_grid.turns[0][5].content, "Invalid grid format");
+    assert_eq!((episode_score(&not_a_grid, "Request Count"), episode_score(&not_a_grid, "Parsed Request Count")), (6.0, 5.0));
+    assert!(episode_score(&not_a_grid, "F1").is_nan());
+}
+
+#[test]
 fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     use eval_runner::games::wordle::{play, Variant};
     // No clemcore recording of this game exists here: replies written from its NOTES.md.

@@ -3,7 +3,7 @@
 //! static suite when its folder lies under a `static` folder, as clembench's
 //! benchmarks do; every other game is a clemgame.
 
-use super::{eqbench, referencegame, single_turn, taboo, wordle, Episode, GameError, Responder};
+use super::{eqbench, imagegame, referencegame, single_turn, taboo, wordle, Episode, GameError, Responder};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,6 +17,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "wordle_withclue",
     "wordle_withcritic",
     "referencegame",
+    "imagegame",
     "bbh",
     "cladder",
     "eqbench",
@@ -124,6 +125,7 @@ with_instances!(
     taboo::Experiment => taboo::Instance,
     wordle::Experiment => wordle::Instance,
     referencegame::Experiment => referencegame::Instance,
+    imagegame::Experiment => imagegame::Instance,
     single_turn::Experiment => single_turn::Instance,
     eqbench::Experiment => eqbench::Instance
 );
@@ -344,6 +346,9 @@ fn master(
         }),
         "referencegame" => rules(typed::<referencegame::Experiment>(file, raw)?, |_, i, m| {
             referencegame::play(i, m)
+        }),
+        "imagegame" => rules(typed::<imagegame::Experiment>(file, raw)?, |_, i, m| {
+            imagegame::play(i, m)
         }),
         "bbh" => single(single_turn::Benchmark::Bbh, file, raw)?,
         "cladder" => single(single_turn::Benchmark::Cladder, file, raw)?,

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod eqbench;
+pub mod imagegame;
 pub mod referencegame;
 pub mod results;
 pub mod single_turn;
