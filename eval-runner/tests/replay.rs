@@ -304,8 +304,7 @@ fn wordle_withcritic_asks_the_critic_before_each_committed_guess() {
 fn imagegame_scores_the_drawn_grid_and_each_abort_path() {
     use eval_runner::games::imagegame::{play, Experiment};
     // No clemcore recording of this game exists here: replies written from its NOTES.md.
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench/imagegame/in/instances.json");
-    let experiments: Vec<Experiment> = serde_json::from_value(read_json(&file)["experiments"].clone()).unwrap();
+    let experiments: Vec<Experiment> = clembench_experiments("imagegame");
     let instance = &experiments[0].game_instances[0];
     let target = instance.target_grid.as_str();
     let last_row_only = "▢ ▢ ▢ ▢ ▢\n▢ ▢ ▢ ▢ ▢\n▢ ▢ ▢ ▢ ▢\n▢ ▢ ▢ ▢ ▢\nB B B B B";
@@ -338,6 +337,55 @@ fn imagegame_scores_the_drawn_grid_and_each_abort_path() {
     assert_eq!(not_a_grid.turns[0][5].content, "Invalid grid format");
     assert_eq!((episode_score(&not_a_grid, "Request Count"), episode_score(&not_a_grid, "Parsed Request Count")), (6.0, 5.0));
     assert!(episode_score(&not_a_grid, "F1").is_nan());
+}
+
+/// The experiments of a game's `in/instances.json` in `clembench`.
+fn clembench_experiments<E: serde::de::DeserializeOwned>(game: &str) -> Vec<E> {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench").join(game).join("in/instances.json");
+    serde_json::from_value(read_json(&file)["experiments"].clone()).unwrap()
+}
+
+#[test]
+fn matchit_ascii_needs_both_decisions_right_and_aborts_on_a_wrong_flag() {
+    use eval_runner::games::matchit_ascii::{play, Experiment};
+    // No clemcore recording of this game exists here: replies written from its NOTES.md.
+    let experiments: Vec<Experiment> = clembench_experiments("matchit_ascii");
+    let experiment = &experiments[0];
+    let instance = &experiment.game_instances[0];
+    assert_eq!((experiment.solution.as_str(), instance.decision_turn), ("same grid", 3));
+    let game = |decision_a: &str| {
+        let mut replies = vec!["DESCRIPTION: an L of empty cells".to_string(), "DESCRIPTION: an L".into(), "QUESTION: is the corner empty?".into()];
+        for round in 1..=3 {
+            replies.extend([format!("ANSWER: yes {round}"), format!("QUESTION: a{round}?"), format!("ANSWER: no {round}")]);
+            replies.push(if round == 3 { "DECISION: same grid".into() } else { format!("QUESTION: b{round}?") });
+        }
+        replies.push(decision_a.to_string());
+        play(experiment, instance, &mut scripted(&replies)).unwrap()
+    };
+    let won = game("DECISION: Same grid.");
+    assert_eq!(won.turns.len(), 5);
+    assert_eq!(won.turns[1][0].content, format!("This is my DESCRIPTION: an L\nQUESTION: is the corner empty?{}", experiment.a_request));
+    assert_eq!(won.turns[1][6].content, format!("ANSWER: yes 1\nQUESTION: a1?{}", experiment.a_request));
+    assert_eq!(won.turns[2][0].content, format!("ANSWER: no 1\nQUESTION: b1?{}", experiment.a_request));
+    assert_eq!(won.turns[4][0].content, format!("ANSWER: no 3\n{}", experiment.d_reprompt));
+    assert_eq!((episode_score(&won, "Main Score"), episode_score(&won, "Player Score"), episode_score(&won, "Success")), (100.0, 100.0, 1.0));
+    assert_eq!((episode_score(&won, "Parsed Request Count"), episode_score(&won, "Violated Request Count")), (16.0, 0.0));
+
+    let one_wrong = game("DECISION: different grids");
+    assert_eq!((episode_score(&one_wrong, "Main Score"), episode_score(&one_wrong, "Player Score"), episode_score(&one_wrong, "Lose")), (0.0, 50.0, 1.0));
+
+    // A decision with its flag but neither answer counts twice: the flag, then the content.
+    let unreadable = game("DECISION: maybe");
+    assert_eq!(unreadable.turns[4][3].content, "abort, wrong message content.");
+    assert_eq!((episode_score(&unreadable, "Request Count"), episode_score(&unreadable, "Violated Request Count")), (17.0, 1.0));
+    assert!(episode_score(&unreadable, "Main Score").is_nan());
+
+    let unflagged = play(experiment, instance, &mut scripted(&["The grid has an L."])).unwrap();
+    assert_eq!(unflagged.turns[0][2].content, "abort, first word: The, but expected DESCRIPTION:");
+    assert_eq!(unflagged.turns[0][3].kind, "Game over");
+    assert_eq!((episode_score(&unflagged, "Aborted"), episode_score(&unflagged, "Request Count")), (1.0, 1.0));
+    let empty = play(experiment, instance, &mut scripted(&["DESCRIPTION: x", "  "])).unwrap();
+    assert_eq!(empty.turns[0][5].content, "abort, empty message");
 }
 
 #[test]

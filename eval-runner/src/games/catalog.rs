@@ -3,7 +3,10 @@
 //! static suite when its folder lies under a `static` folder, as clembench's
 //! benchmarks do; every other game is a clemgame.
 
-use super::{eqbench, imagegame, referencegame, single_turn, taboo, wordle, Episode, GameError, Responder};
+use super::{
+    eqbench, imagegame, matchit_ascii, referencegame, single_turn, taboo, wordle, Episode,
+    GameError, Responder,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,6 +21,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "wordle_withcritic",
     "referencegame",
     "imagegame",
+    "matchit_ascii",
     "bbh",
     "cladder",
     "eqbench",
@@ -126,6 +130,7 @@ with_instances!(
     wordle::Experiment => wordle::Instance,
     referencegame::Experiment => referencegame::Instance,
     imagegame::Experiment => imagegame::Instance,
+    matchit_ascii::Experiment => matchit_ascii::Instance,
     single_turn::Experiment => single_turn::Instance,
     eqbench::Experiment => eqbench::Instance
 );
@@ -349,6 +354,9 @@ fn master(
         }),
         "imagegame" => rules(typed::<imagegame::Experiment>(file, raw)?, |_, i, m| {
             imagegame::play(i, m)
+        }),
+        "matchit_ascii" => rules(typed::<matchit_ascii::Experiment>(file, raw)?, |e, i, m| {
+            matchit_ascii::play(e, i, m)
         }),
         "bbh" => single(single_turn::Benchmark::Bbh, file, raw)?,
         "cladder" => single(single_turn::Benchmark::Cladder, file, raw)?,

@@ -34,22 +34,38 @@ pub struct Instance {
 struct PythonPattern(Regex);
 
 impl PythonPattern {
-    fn new(instance: &Instance, which: &str, pattern: &str, ignore_case: bool) -> Result<Self, GameError> {
+    fn new(
+        instance: &Instance,
+        which: &str,
+        pattern: &str,
+        ignore_case: bool,
+    ) -> Result<Self, GameError> {
         let flags = if ignore_case { "(?i)" } else { "" };
-        Regex::new(&format!("{flags}^(?:{pattern})")).map(Self).map_err(|e| {
-            GameError::Instance(format!("instance {}: {which} is not a usable regular expression: {e}", instance.game_id))
-        })
+        Regex::new(&format!("{flags}^(?:{pattern})"))
+            .map(Self)
+            .map_err(|e| {
+                GameError::Instance(format!(
+                    "instance {}: {which} is not a usable regular expression: {e}",
+                    instance.game_id
+                ))
+            })
     }
 
     fn matches(&self, text: &str) -> bool {
-        self.0.is_match(text) || text.strip_suffix('\n').is_some_and(|shorter| self.0.is_match(shorter))
+        self.0.is_match(text)
+            || text
+                .strip_suffix('\n')
+                .is_some_and(|shorter| self.0.is_match(shorter))
     }
 }
 
 type Grid = Vec<Vec<String>>;
 
 fn grid(text: &str) -> Grid {
-    text.trim().split('\n').map(|row| row.split_whitespace().map(str::to_string).collect()).collect()
+    text.trim()
+        .split('\n')
+        .map(|row| row.split_whitespace().map(str::to_string).collect())
+        .collect()
 }
 
 /// Precision, recall and F1 (each ×100, whole numbers) of the drawn letters;
@@ -58,7 +74,11 @@ fn evaluate(target: &Grid, drawn: &Grid) -> Option<(f64, f64, f64)> {
     if target.len() != drawn.len() || target.first().map(Vec::len) != drawn.first().map(Vec::len) {
         return Some((0.0, 0.0, 0.0));
     }
-    let cell = |g: &Grid, r: usize, c: usize| g.get(r).and_then(|row| row.get(c)).map(|s| s.to_lowercase());
+    let cell = |g: &Grid, r: usize, c: usize| {
+        g.get(r)
+            .and_then(|row| row.get(c))
+            .map(|s| s.to_lowercase())
+    };
     let share = |of: &Grid, other: &Grid| -> Option<f64> {
         let mut letters = 0usize;
         let mut matching = 0usize;
@@ -74,13 +94,25 @@ fn evaluate(target: &Grid, drawn: &Grid) -> Option<(f64, f64, f64)> {
     };
     let recall = share(target, drawn)?;
     let precision = share(drawn, target)?;
-    let f1 = if precision == 0.0 || recall == 0.0 { 0.0 } else { round4(2.0 * precision * recall / (precision + recall)) };
-    Some(((precision * 100.0).round(), (recall * 100.0).round(), (f1 * 100.0).round()))
+    let f1 = if precision == 0.0 || recall == 0.0 {
+        0.0
+    } else {
+        round4(2.0 * precision * recall / (precision + recall))
+    };
+    Some((
+        (precision * 100.0).round(),
+        (recall * 100.0).round(),
+        (f1 * 100.0).round(),
+    ))
 }
 
 /// Cells that differ between two grids.
 fn changed_cells(before: &Grid, after: &Grid) -> usize {
-    before.iter().zip(after).map(|(a, b)| a.iter().zip(b).filter(|(x, y)| x != y).count()).sum()
+    before
+        .iter()
+        .zip(after)
+        .map(|(a, b)| a.iter().zip(b).filter(|(x, y)| x != y).count())
+        .sum()
 }
 
 /// How the episode ended.
@@ -92,14 +124,32 @@ enum End {
 }
 
 pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
-    let terminate = PythonPattern::new(instance, "player_1_terminate_pattern", &instance.player_1_terminate_pattern, true)?;
-    let command = PythonPattern::new(instance, "player_1_response_pattern", &instance.player_1_response_pattern, true)?;
-    let drawing = PythonPattern::new(instance, "player_2_response_pattern", &instance.player_2_response_pattern, false)?;
+    let terminate = PythonPattern::new(
+        instance,
+        "player_1_terminate_pattern",
+        &instance.player_1_terminate_pattern,
+        true,
+    )?;
+    let command = PythonPattern::new(
+        instance,
+        "player_1_response_pattern",
+        &instance.player_1_response_pattern,
+        true,
+    )?;
+    let drawing = PythonPattern::new(
+        instance,
+        "player_2_response_pattern",
+        &instance.player_2_response_pattern,
+        false,
+    )?;
     let mut giver = Player::new(1);
     let mut follower = Player::new(2);
     let max_rounds = instance.grid_dimension * instance.grid_dimension * 2;
     let mut turns: Vec<Vec<Event>> = Vec::new();
-    let mut context = format!("{}\n{}\n{}", instance.player_1_prompt_header, instance.target_grid, instance.player_1_question);
+    let mut context = format!(
+        "{}\n{}\n{}",
+        instance.player_1_prompt_header, instance.target_grid, instance.player_1_question
+    );
     let mut grids: Vec<(String, String)> = Vec::new();
     let end = loop {
         let mut round = Vec::new();
@@ -117,7 +167,11 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
         let instruction = reply.split('\n').next().unwrap_or_default().to_string();
         note(&mut round, "found instruction", &instruction);
         // The follower's header is a lazy initial prompt.
-        let to_follower = if turns.is_empty() { format!("{}\n\n{instruction}", instance.player_2_prompt_header) } else { instruction.clone() };
+        let to_follower = if turns.is_empty() {
+            format!("{}\n\n{instruction}", instance.player_2_prompt_header)
+        } else {
+            instruction.clone()
+        };
         let drawn = follower.ask(&to_follower, model, &mut round)?;
         if !drawing.matches(&drawn) {
             note(&mut round, "invalid format", "Invalid grid format");
@@ -137,11 +191,17 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
     Ok(score(instance, turns, &grids, end))
 }
 
-fn score(instance: &Instance, turns: Vec<Vec<Event>>, grids: &[(String, String)], end: End) -> Episode {
+fn score(
+    instance: &Instance,
+    turns: Vec<Vec<Event>>,
+    grids: &[(String, String)],
+    end: End,
+) -> Episode {
     let target = grid(&instance.target_grid);
     let (mut requests, mut parsed, mut violated) = (0.0, 0.0, 0.0);
     let mut turn_scores = Vec::new();
-    let mut previous = vec![vec![EMPTY.to_string(); instance.grid_dimension]; instance.grid_dimension];
+    let mut previous =
+        vec![vec![EMPTY.to_string(); instance.grid_dimension]; instance.grid_dimension];
     let mut quality = (0.0, 0.0, 0.0);
     let (mut lengths, mut tokens, mut changes) = (Vec::new(), Vec::new(), Vec::new());
     for (index, round) in turns.iter().enumerate() {
@@ -164,7 +224,9 @@ fn score(instance: &Instance, turns: Vec<Vec<Event>>, grids: &[(String, String)]
         requests += round_requests;
         parsed += round_parsed;
         violated += round_violated;
-        let Some((instruction, drawn)) = grids.get(index).filter(|_| complete) else { continue };
+        let Some((instruction, drawn)) = grids.get(index).filter(|_| complete) else {
+            continue;
+        };
         let drawn = grid(drawn);
         quality = evaluate(&target, &drawn).unwrap_or(quality);
         let expression = instruction.replace("Instruction:", "").trim().to_string();
@@ -192,13 +254,25 @@ fn score(instance: &Instance, turns: Vec<Vec<Event>>, grids: &[(String, String)]
         ));
     }
     let mean = |values: &[f64]| {
-        if values.is_empty() { f64::NAN } else { round4(values.iter().sum::<f64>() / values.len() as f64) }
+        if values.is_empty() {
+            f64::NAN
+        } else {
+            round4(values.iter().sum::<f64>() / values.len() as f64)
+        }
     };
     let aborted = end == End::Aborted;
-    let (precision, recall, f1) = if aborted { (f64::NAN, f64::NAN, f64::NAN) } else { quality };
+    let (precision, recall, f1) = if aborted {
+        (f64::NAN, f64::NAN, f64::NAN)
+    } else {
+        quality
+    };
     let success = !aborted && f1 >= 99.0;
     let flag = |b: bool| f64::from(u8::from(b));
-    let averages = if aborted { [f64::NAN; 3] } else { [mean(&changes), mean(&lengths), mean(&tokens)] };
+    let averages = if aborted {
+        [f64::NAN; 3]
+    } else {
+        [mean(&changes), mean(&lengths), mean(&tokens)]
+    };
     let episode_scores: Scores = vec![
         ("Precision".into(), precision),
         ("Recall".into(), recall),
@@ -206,16 +280,30 @@ fn score(instance: &Instance, turns: Vec<Vec<Event>>, grids: &[(String, String)]
         ("Main Score".into(), f1),
         ("Average Changed Cell Count".into(), averages[0]),
         ("Average Generated Instruction Length".into(), averages[1]),
-        ("Average Generated Expression Number of Tokens".into(), averages[2]),
+        (
+            "Average Generated Expression Number of Tokens".into(),
+            averages[2],
+        ),
         ("Success".into(), flag(success)),
         ("Lose".into(), flag(!aborted && !success)),
         ("Aborted".into(), flag(aborted)),
         ("Request Count".into(), requests),
         ("Violated Request Count".into(), violated),
         ("Parsed Request Count".into(), parsed),
-        ("Request Success Ratio".into(), if requests > 0.0 { round4(parsed / requests) } else { 0.0 }),
+        (
+            "Request Success Ratio".into(),
+            if requests > 0.0 {
+                round4(parsed / requests)
+            } else {
+                0.0
+            },
+        ),
     ];
-    Episode { turns, turn_scores, episode_scores }
+    Episode {
+        turns,
+        turn_scores,
+        episode_scores,
+    }
 }
 
 #[cfg(test)]
@@ -225,11 +313,25 @@ mod tests {
     #[test]
     fn letters_are_compared_cell_by_cell_ignoring_case() {
         let target = grid("▢ B\nB B");
-        assert_eq!(evaluate(&target, &grid("▢ b\nB B")), Some((100.0, 100.0, 100.0)));
+        assert_eq!(
+            evaluate(&target, &grid("▢ b\nB B")),
+            Some((100.0, 100.0, 100.0))
+        );
         // Two of three letters drawn, one letter too many: precision 2/3, recall 2/3.
-        assert_eq!(evaluate(&target, &grid("X B\nB ▢")), Some((67.0, 67.0, 67.0)));
-        assert_eq!(evaluate(&target, &grid("B B B\nB B B")), Some((0.0, 0.0, 0.0)), "another shape");
-        assert_eq!(evaluate(&target, &grid("▢ ▢\n▢ ▢")), None, "nothing drawn: the scorer keeps its previous values");
+        assert_eq!(
+            evaluate(&target, &grid("X B\nB ▢")),
+            Some((67.0, 67.0, 67.0))
+        );
+        assert_eq!(
+            evaluate(&target, &grid("B B B\nB B B")),
+            Some((0.0, 0.0, 0.0)),
+            "another shape"
+        );
+        assert_eq!(
+            evaluate(&target, &grid("▢ ▢\n▢ ▢")),
+            None,
+            "nothing drawn: the scorer keeps its previous values"
+        );
         assert_eq!(changed_cells(&grid("▢ ▢\n▢ ▢"), &grid("▢ B\nB ▢")), 2);
     }
 }

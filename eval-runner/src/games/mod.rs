@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod eqbench;
 pub mod imagegame;
+pub mod matchit_ascii;
 pub mod referencegame;
 pub mod results;
 pub mod single_turn;
