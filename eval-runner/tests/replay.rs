@@ -389,6 +389,49 @@ fn matchit_ascii_needs_both_decisions_right_and_aborts_on_a_wrong_flag() {
 }
 
 #[test]
+fn guesswhat_scores_a_guess_by_its_speed_and_refuses_questions_about_the_word_itself() {
+    use eval_runner::games::guesswhat::{play, Experiment};
+    // No clemcore recording of this game exists here: replies written from its NOTES.md.
+    let experiments: Vec<Experiment> = clembench_experiments("guesswhat");
+    let experiment = &experiments[0];
+    let instance = &experiment.game_instances[0];
+    assert_eq!((instance.target_word.as_str(), experiment.max_turns), ("Pepsi", 8));
+    let quick = play(experiment, instance, &mut scripted(&["QUESTION: Is it a drink?", "ANSWER: yes", "GUESS: Pepsi."])).unwrap();
+    assert!(quick.turns[0][0].content.ends_with("['Copper', 'Lead', 'Pepsi', 'Lemonade', 'Carbon', 'Gold', 'Chair', 'Dresser']"));
+    assert!(quick.turns[0][0].content.contains("is 7."));
+    assert!(quick.turns[0][2].content.contains("word: Pepsi,") && quick.turns[0][2].content.ends_with("\n\nQUESTION: Is it a drink?"));
+    assert_eq!(quick.turns[1][0].content, "ANSWER: yes");
+    assert_eq!(quick.turns[1][2].content, "pepsi");
+    assert_eq!((episode_score(&quick, "Main Score"), episode_score(&quick, "Speed"), episode_score(&quick, "Request Count")), (100.0, 100.0, 2.0));
+
+    // Six questions, then the right guess in round seven: 100 × (8 − 7) / 3.
+    let mut slow: Vec<&str> = ["QUESTION: Is it a drink?", "ANSWER: yes"].repeat(6);
+    slow.push("GUESS: pepsi");
+    let slow = play(experiment, instance, &mut scripted(&slow)).unwrap();
+    assert_eq!(episode_score(&slow, "Main Score"), 33.33);
+
+    let wrong = play(experiment, instance, &mut scripted(&["GUESS: Gold"])).unwrap();
+    assert_eq!((episode_score(&wrong, "Lose"), episode_score(&wrong, "Main Score")), (1.0, 0.0));
+    let out_of_turns = play(experiment, instance, &mut scripted(&["QUESTION: Is it a drink?", "ANSWER: no"].repeat(8))).unwrap();
+    assert_eq!(out_of_turns.turns[7].last().unwrap().kind, "max turns reached");
+    assert_eq!((episode_score(&out_of_turns, "Aborted"), episode_score(&out_of_turns, "Main Score")), (0.0, 0.0));
+
+    // A question about the letters breaks the rules: the guesser's invalid content.
+    let spelling = play(experiment, instance, &mut scripted(&["QUESTION: Does the target word start with the letter p?"])).unwrap();
+    assert_eq!(spelling.turns[0][2].kind, "invalid content");
+    assert_eq!((episode_score(&spelling, "Aborted"), episode_score(&spelling, "Invalid content guesser response")), (1.0, 1.0));
+    assert!(episode_score(&spelling, "Main Score").is_nan());
+    let two = play(experiment, instance, &mut scripted(&["QUESTION: Is it a drink? Or a metal?"])).unwrap();
+    assert_eq!(two.turns[0][2].content, "Invalid format. Question must stop after the question mark.");
+    // An answer other than the allowed ones is the answerer's invalid format.
+    let answer = play(experiment, instance, &mut scripted(&["QUESTION: Is it a drink?", "ANSWER: maybe"])).unwrap();
+    assert_eq!((episode_score(&answer, "Invalid format answerer response"), episode_score(&answer, "Invalid format guesser response")), (1.0, 0.0));
+    let two_words = play(experiment, instance, &mut scripted(&["GUESS: Pepsi Cola"])).unwrap();
+    assert_eq!(two_words.turns[0][2].content, "abort game");
+    assert_eq!(episode_score(&two_words, "Invalid format guesser response"), 1.0);
+}
+
+#[test]
 fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     use eval_runner::games::wordle::{play, Variant};
     // No clemcore recording of this game exists here: replies written from its NOTES.md.

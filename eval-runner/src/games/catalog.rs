@@ -4,8 +4,8 @@
 //! benchmarks do; every other game is a clemgame.
 
 use super::{
-    eqbench, imagegame, matchit_ascii, referencegame, single_turn, taboo, wordle, Episode,
-    GameError, Responder,
+    eqbench, guesswhat, imagegame, matchit_ascii, referencegame, single_turn, taboo, wordle,
+    Episode, GameError, Responder,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -22,6 +22,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "referencegame",
     "imagegame",
     "matchit_ascii",
+    "guesswhat",
     "bbh",
     "cladder",
     "eqbench",
@@ -131,6 +132,7 @@ with_instances!(
     referencegame::Experiment => referencegame::Instance,
     imagegame::Experiment => imagegame::Instance,
     matchit_ascii::Experiment => matchit_ascii::Instance,
+    guesswhat::Experiment => guesswhat::Instance,
     single_turn::Experiment => single_turn::Instance,
     eqbench::Experiment => eqbench::Instance
 );
@@ -357,6 +359,9 @@ fn master(
         }),
         "matchit_ascii" => rules(typed::<matchit_ascii::Experiment>(file, raw)?, |e, i, m| {
             matchit_ascii::play(e, i, m)
+        }),
+        "guesswhat" => rules(typed::<guesswhat::Experiment>(file, raw)?, |e, i, m| {
+            guesswhat::play(e, i, m)
         }),
         "bbh" => single(single_turn::Benchmark::Bbh, file, raw)?,
         "cladder" => single(single_turn::Benchmark::Cladder, file, raw)?,

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod eqbench;
+pub mod guesswhat;
 pub mod imagegame;
 pub mod matchit_ascii;
 pub mod referencegame;
