@@ -4,8 +4,8 @@
 //! benchmarks do; every other game is a clemgame.
 
 use super::{
-    eqbench, guesswhat, imagegame, matchit_ascii, referencegame, single_turn, taboo, wordle,
-    Episode, GameError, Responder,
+    eqbench, guesswhat, imagegame, matchit_ascii, privateshared, referencegame, single_turn, taboo,
+    wordle, Episode, GameError, Responder,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -23,6 +23,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "imagegame",
     "matchit_ascii",
     "guesswhat",
+    "privateshared",
     "bbh",
     "cladder",
     "eqbench",
@@ -133,6 +134,7 @@ with_instances!(
     imagegame::Experiment => imagegame::Instance,
     matchit_ascii::Experiment => matchit_ascii::Instance,
     guesswhat::Experiment => guesswhat::Instance,
+    privateshared::Experiment => privateshared::Instance,
     single_turn::Experiment => single_turn::Instance,
     eqbench::Experiment => eqbench::Instance
 );
@@ -255,9 +257,9 @@ pub fn load(
             continue;
         }
         let file = instances_file(&path, &spec.instances)?;
-        let raw = read_experiments(&file)?;
-        let master = master(&name, &file, &raw, resources)?;
-        let experiments = raw.into_iter().map(split_experiment).collect();
+        let source = read_experiments(file)?;
+        let master = master(&name, &source, resources)?;
+        let experiments = source.raw.into_iter().map(split_experiment).collect();
         games.push(Game {
             name,
             suite,
@@ -281,12 +283,20 @@ fn instances_file(game_dir: &Path, name: &str) -> Result<PathBuf, CatalogError> 
     }
 }
 
-fn read_experiments(file: &Path) -> Result<Vec<Value>, CatalogError> {
-    let text = std::fs::read_to_string(file).map_err(|e| error(file, e.to_string()))?;
-    let mut value: Value = serde_json::from_str(&text).map_err(|e| error(file, e.to_string()))?;
+/// An instances file: its text (read in its own key order by the game
+/// masters) and its experiments as JSON values (kept for the results files).
+struct InstancesFile {
+    path: PathBuf,
+    text: String,
+    raw: Vec<Value>,
+}
+
+fn read_experiments(path: PathBuf) -> Result<InstancesFile, CatalogError> {
+    let text = std::fs::read_to_string(&path).map_err(|e| error(&path, e.to_string()))?;
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| error(&path, e.to_string()))?;
     match value.get_mut("experiments").map(Value::take) {
-        Some(Value::Array(experiments)) => Ok(experiments),
-        _ => Err(error(file, "expected {\"experiments\": [...]}")),
+        Some(Value::Array(raw)) => Ok(InstancesFile { path, text, raw }),
+        _ => Err(error(&path, "expected {\"experiments\": [...]}")),
     }
 }
 
@@ -314,59 +324,87 @@ fn split_experiment(mut raw: Value) -> Experiment {
     }
 }
 
-/// The experiments in the game's own types; a missing or mistyped key names its experiment.
-fn typed<E: DeserializeOwned>(file: &Path, raw: &[Value]) -> Result<Vec<E>, CatalogError> {
-    raw.iter()
-        .enumerate()
-        .map(|(i, experiment)| {
-            let name = experiment
-                .get("name")
-                .and_then(Value::as_str)
-                .map_or_else(|| format!("#{i}"), str::to_string);
-            serde_json::from_value(experiment.clone())
-                .map_err(|e| error(file, format!("experiment {name}: {e}")))
-        })
-        .collect()
+/// The experiments in the game's own types, read from the file's text so
+/// that objects keep their order; a missing or mistyped key names its experiment.
+fn typed<E: DeserializeOwned>(source: &InstancesFile) -> Result<Vec<E>, CatalogError> {
+    #[derive(Deserialize)]
+    struct Experiments<E> {
+        experiments: Vec<E>,
+    }
+    let whole = serde_json::from_str::<Experiments<E>>(&source.text);
+    whole.map(|file| file.experiments).map_err(|whole_error| {
+        // Find the experiment at fault, to name it.
+        for (i, experiment) in source.raw.iter().enumerate() {
+            if let Err(e) = serde_json::from_value::<E>(experiment.clone()) {
+                let name = experiment
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("#{i}"), str::to_string);
+                return error(&source.path, format!("experiment {name}: {e}"));
+            }
+        }
+        error(&source.path, whole_error.to_string())
+    })
 }
 
 fn master(
     name: &str,
-    file: &Path,
-    raw: &[Value],
+    source: &InstancesFile,
     resources: &Resources,
 ) -> Result<Box<dyn Master>, CatalogError> {
     Ok(match name {
         "taboo" => {
             let stopwords = read_stopwords(resources)?;
-            rules(typed::<taboo::Experiment>(file, raw)?, move |e, i, m| {
+            rules(typed::<taboo::Experiment>(source)?, move |e, i, m| {
                 taboo::play(e, i, &stopwords, m)
             })
         }
-        "wordle" => rules(typed::<wordle::Experiment>(file, raw)?, |e, i, m| {
+        "wordle" => rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
             wordle::play(wordle::Variant::Plain, e, i, m)
         }),
-        "wordle_withclue" => rules(typed::<wordle::Experiment>(file, raw)?, |e, i, m| {
+        "wordle_withclue" => rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
             wordle::play(wordle::Variant::WithClue, e, i, m)
         }),
-        "wordle_withcritic" => rules(typed::<wordle::Experiment>(file, raw)?, |e, i, m| {
+        "wordle_withcritic" => rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
             wordle::play(wordle::Variant::WithCritic, e, i, m)
         }),
-        "referencegame" => rules(typed::<referencegame::Experiment>(file, raw)?, |_, i, m| {
+        "referencegame" => rules(typed::<referencegame::Experiment>(source)?, |_, i, m| {
             referencegame::play(i, m)
         }),
-        "imagegame" => rules(typed::<imagegame::Experiment>(file, raw)?, |_, i, m| {
+        "imagegame" => rules(typed::<imagegame::Experiment>(source)?, |_, i, m| {
             imagegame::play(i, m)
         }),
-        "matchit_ascii" => rules(typed::<matchit_ascii::Experiment>(file, raw)?, |e, i, m| {
+        "matchit_ascii" => rules(typed::<matchit_ascii::Experiment>(source)?, |e, i, m| {
             matchit_ascii::play(e, i, m)
         }),
-        "guesswhat" => rules(typed::<guesswhat::Experiment>(file, raw)?, |e, i, m| {
+        "guesswhat" => rules(typed::<guesswhat::Experiment>(source)?, |e, i, m| {
             guesswhat::play(e, i, m)
         }),
-        "bbh" => single(single_turn::Benchmark::Bbh, file, raw)?,
-        "cladder" => single(single_turn::Benchmark::Cladder, file, raw)?,
-        "mmlu_pro" => single(single_turn::Benchmark::MmluPro, file, raw)?,
-        "eqbench" => rules(typed::<eqbench::Experiment>(file, raw)?, |_, i, m| {
+        "privateshared" => {
+            let game_dir = source
+                .path
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("."));
+            let names: Vec<&str> = source
+                .raw
+                .iter()
+                .filter_map(|e| e.get("name")?.as_str())
+                .collect();
+            let texts =
+                privateshared::Texts::read(game_dir, &names).map_err(|message| CatalogError {
+                    file: "privateshared".into(),
+                    message,
+                })?;
+            rules(
+                typed::<privateshared::Experiment>(source)?,
+                move |e, i, m| privateshared::play(&texts, e, i, m),
+            )
+        }
+        "bbh" => single(single_turn::Benchmark::Bbh, source)?,
+        "cladder" => single(single_turn::Benchmark::Cladder, source)?,
+        "mmlu_pro" => single(single_turn::Benchmark::MmluPro, source)?,
+        "eqbench" => rules(typed::<eqbench::Experiment>(source)?, |_, i, m| {
             eqbench::play(i, m)
         }),
         other => unreachable!("{other} is listed as implemented but has no game master"),
@@ -375,11 +413,10 @@ fn master(
 
 fn single(
     benchmark: single_turn::Benchmark,
-    file: &Path,
-    raw: &[Value],
+    source: &InstancesFile,
 ) -> Result<Box<dyn Master>, CatalogError> {
     Ok(rules(
-        typed::<single_turn::Experiment>(file, raw)?,
+        typed::<single_turn::Experiment>(source)?,
         move |e, i, m| single_turn::play(benchmark, e, i, m),
     ))
 }

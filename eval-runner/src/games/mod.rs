@@ -8,6 +8,7 @@ pub mod eqbench;
 pub mod guesswhat;
 pub mod imagegame;
 pub mod matchit_ascii;
+pub mod privateshared;
 pub mod referencegame;
 pub mod results;
 pub mod single_turn;
@@ -115,6 +116,23 @@ impl Player {
         round.push(Event::now(me, Party::GameMaster, "get message", &reply));
         Ok(reply)
     }
+
+    /// Puts a scripted exchange into the history without asking the model.
+    pub fn pretend(&mut self, context: &str, reply: &str, round: &mut Vec<Event>) {
+        let me = Party::Player(self.number);
+        round.push(Event::now(Party::GameMaster, me, "send message", context));
+        round.push(Event::now(me, Party::GameMaster, "get message", reply));
+        self.history.push(Message { role: "user", content: context.to_string() });
+        self.history.push(Message { role: "assistant", content: reply.to_string() });
+    }
+
+    /// Asks with the whole history but keeps neither question nor reply (a probe aside).
+    pub fn ask_aside(&mut self, context: &str, model: &mut dyn Responder, round: &mut Vec<Event>) -> Result<String, GameError> {
+        let kept = self.history.len();
+        let reply = self.ask(context, model, round);
+        self.history.truncate(kept);
+        reply
+    }
 }
 
 /// A game master's note to itself (`log_to_self`).
@@ -125,4 +143,28 @@ pub fn note(round: &mut Vec<Event>, kind: &str, content: &str) {
 /// Python's `round(x, 4)` for the ratios clemcore logs.
 pub fn round4(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
+}
+
+/// A JSON object read in its document order (serde_json's maps sort their keys).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<V>(std::marker::PhantomData<V>);
+        impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OrderedMap<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, V>()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
 }

@@ -4,7 +4,7 @@
 //! `experiment.json`, `run.json`, the long `raw.csv`, the wide `results.csv`
 //! and `<model>.val.json` — the files the leaderboard's verifier reads back.
 
-use super::{Episode, Party, Scores};
+use super::{Episode, OrderedMap, Party, Scores};
 use crate::scoring::{self, GameScore, Summary};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -94,39 +94,14 @@ pub fn write_episode(suite_dir: &Path, model: &str, played: &Played) -> io::Resu
 pub fn read_finished(suite_dir: &Path, model: &str, played: &Played) -> Option<Scores> {
     let text = std::fs::read_to_string(played.dir(suite_dir, model).join("scores.json")).ok()?;
     let file: ScoresFile = serde_json::from_str(&scoring::files::bare_nan_to_null(&text)).ok()?;
-    Some(file.episode_scores.0)
+    // Null is how a bare NaN reads.
+    Some(file.episode_scores.0.into_iter().map(|(name, value)| (name, value.unwrap_or(f64::NAN))).collect())
 }
 
 #[derive(serde::Deserialize)]
 struct ScoresFile {
     #[serde(rename = "episode scores")]
-    episode_scores: OrderedScores,
-}
-
-/// A JSON object of scores read in document order (null is NaN).
-struct OrderedScores(Scores);
-
-impl<'de> serde::Deserialize<'de> for OrderedScores {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = OrderedScores;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of scores")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OrderedScores, A::Error> {
-                let mut scores = Vec::new();
-                while let Some((name, value)) = map.next_entry::<String, Option<f64>>()? {
-                    scores.push((name, value.unwrap_or(f64::NAN)));
-                }
-                Ok(OrderedScores(scores))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
+    episode_scores: OrderedMap<Option<f64>>,
 }
 
 /// The model as clemcore's `player_models` records it: its spec and generation settings.
