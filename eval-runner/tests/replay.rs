@@ -502,6 +502,51 @@ fn privateshared_scores_slot_filling_and_what_the_asides_say_the_questioner_know
 }
 
 #[test]
+fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
+    use eval_runner::games::textmapworld::{play, Experiment, Variant};
+    // clemcore 3.7.2 cannot score an unfinished episode (np.NaN), and no run is recorded: replies written from its NOTES.md.
+    let experiments: Vec<Experiment> = clembench_experiments("textmapworld/textmapworld_main");
+    let instance = &experiments[0].game_instances[0];
+    // Guest room -west- Kitchen -south- Bedroom -east- Balcony.
+    assert_eq!(instance.current_position, "Guest room");
+    let tour = play(Variant::Explore, instance, &mut scripted(&["GO: west", "GO: south", "go: East", "DONE"])).unwrap();
+    assert!(tour.turns[0][0].content.ends_with("You are in the Guest room. Currently available directions: west. What is your next command?"));
+    assert_eq!(tour.turns[0][5].content, "You have made a step and entered Kitchen. Currently available directions: south, east. What is your next command?");
+    assert_eq!(tour.turns[0][6].content, r#"{"old": "Guest room", "new": "Kitchen"}"#);
+    assert_eq!(tour.turns[1][0].content, tour.turns[0][5].content);
+    for (name, value) in [("Success", 1.0), ("efficiency", 100.0), ("exploration", 100.0), ("Main Score", 100.0), ("moves", 3.0)] {
+        assert_eq!(episode_score(&tour, name), value, "{name}");
+    }
+    assert_eq!(tour.turn_scores.len(), 3);
+
+    // A blocked move, one good move, then a stop with half the rooms seen: 2 × 100 × 50 / 150.
+    let short = play(Variant::Explore, instance, &mut scripted(&["GO: north", "GO: west", "DONE"])).unwrap();
+    assert!(short.turns[0][5].content.starts_with("The move is not valid. You are still in the Guest room."));
+    assert_eq!((episode_score(&short, "moves"), episode_score(&short, "valid_moves")), (2.0, 1.0));
+    assert_eq!((episode_score(&short, "Lose"), episode_score(&short, "Main Score")), (1.0, 2.0 * 100.0 * 50.0 / 150.0));
+    // Going back where it came from, with a room still to see, is not a good move.
+    let back = play(Variant::Explore, instance, &mut scripted(&["GO: west", "GO: east", "DONE"])).unwrap();
+    assert_eq!(episode_score(&back, "efficiency"), 50.0);
+
+    let chatty = play(Variant::Explore, instance, &mut scripted(&["I would go west."])).unwrap();
+    assert_eq!(chatty.turns[0][2].content, "abort game");
+    assert!(episode_score(&chatty, "Main Score").is_nan());
+    let endless = play(Variant::Explore, instance, &mut scripted(&["GO: west", "GO: east"].repeat(10))).unwrap();
+    assert_eq!(endless.turns[19].last().unwrap().kind, "turns_limit");
+    assert_eq!(episode_score(&endless, "Aborted"), 1.0);
+
+    let experiments: Vec<Experiment> = clembench_experiments("textmapworld/textmapworld_specificroom");
+    let instance = &experiments[0].game_instances[0];
+    assert_eq!(instance.specific_room.as_deref(), Some("Bar"));
+    let here = play(Variant::SpecificRoom, instance, &mut scripted(&["DONE"])).unwrap();
+    assert!(here.turns[0][0].content.contains("The target room is Bar. You are in the Bar."));
+    assert_eq!((episode_score(&here, "Success"), episode_score(&here, "Main Score")), (1.0, 100.0));
+    let away = play(Variant::SpecificRoom, instance, &mut scripted(&["GO: west", "DONE"])).unwrap();
+    assert_eq!((episode_score(&away, "Lose"), episode_score(&away, "Main Score")), (1.0, 0.0));
+    assert!(episode_score(&away, "old_benchscore") > 0.0);
+}
+
+#[test]
 fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     use eval_runner::games::wordle::{play, Variant};
     // No clemcore recording of this game exists here: replies written from its NOTES.md.

@@ -5,7 +5,7 @@
 
 use super::{
     eqbench, guesswhat, imagegame, matchit_ascii, privateshared, referencegame, single_turn, taboo,
-    wordle, Episode, GameError, Responder,
+    textmapworld, wordle, Episode, GameError, Responder,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -24,6 +24,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "matchit_ascii",
     "guesswhat",
     "privateshared",
+    "textmapworld",
+    "textmapworld_specificroom",
     "bbh",
     "cladder",
     "eqbench",
@@ -135,6 +137,7 @@ with_instances!(
     matchit_ascii::Experiment => matchit_ascii::Instance,
     guesswhat::Experiment => guesswhat::Instance,
     privateshared::Experiment => privateshared::Instance,
+    textmapworld::Experiment => textmapworld::Instance,
     single_turn::Experiment => single_turn::Instance,
     eqbench::Experiment => eqbench::Instance
 );
@@ -400,6 +403,14 @@ fn master(
                 typed::<privateshared::Experiment>(source)?,
                 move |e, i, m| privateshared::play(&texts, e, i, m),
             )
+        }
+        "textmapworld" => rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
+            textmapworld::play(textmapworld::Variant::Explore, i, m)
+        }),
+        "textmapworld_specificroom" => {
+            rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
+                textmapworld::play(textmapworld::Variant::SpecificRoom, i, m)
+            })
         }
         "bbh" => single(single_turn::Benchmark::Bbh, source)?,
         "cladder" => single(single_turn::Benchmark::Cladder, source)?,

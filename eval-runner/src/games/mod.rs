@@ -13,6 +13,7 @@ pub mod referencegame;
 pub mod results;
 pub mod single_turn;
 pub mod taboo;
+pub mod textmapworld;
 pub mod wordle;
 
 /// Who sends or receives a message: the game master or a numbered player.

@@ -1,0 +1,572 @@
+//! textmapworld and textmapworld_specificroom: the model explores a map of
+//! rooms by moves ("GO: north") that a scripted describer (Player 2) answers
+//! with the room reached and its exits, until it says "DONE" (at most 20
+//! rounds). textmapworld: Main Score is the harmonic mean of exploration (share
+//! of rooms visited) and efficiency (share of moves on a shortest route that
+//! takes in every room not yet seen). specificroom: 100 when it stops in the
+//! goal room. A reply of any other form, or never saying DONE, aborts.
+
+use super::{note, Episode, Event, GameError, Party, Player, Responder, Scores};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+const MAX_ROUNDS: usize = 20;
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Experiment {
+    pub name: String,
+    pub game_instances: Vec<Instance>,
+}
+
+/// The fields the game master reads; the map is written as Python literals.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Instance {
+    pub game_id: u64,
+    #[serde(rename = "Prompt")]
+    pub prompt: String,
+    #[serde(rename = "Player2_positive_answer")]
+    pub positive_answer: String,
+    #[serde(rename = "Player2_negative_answer")]
+    pub negative_answer: String,
+    #[serde(rename = "Move_Construction")]
+    pub move_construction: String,
+    #[serde(rename = "Stop_Construction")]
+    pub stop_construction: String,
+    #[serde(rename = "Graph_Nodes")]
+    pub graph_nodes: String,
+    #[serde(rename = "Graph_Edges")]
+    pub graph_edges: String,
+    #[serde(rename = "Current_Position")]
+    pub current_position: String,
+    #[serde(rename = "Moves")]
+    pub moves: String,
+    /// specificroom: the room to stop in.
+    #[serde(rename = "Specific_Room", default)]
+    pub specific_room: Option<String>,
+}
+
+/// Which of the map games is played.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    Explore,
+    SpecificRoom,
+}
+
+/// A Python literal: strings, numbers and None in lists, tuples and dicts.
+#[derive(Clone, Debug, PartialEq)]
+enum Literal {
+    Text(String),
+    Number(f64),
+    None,
+    List(Vec<Literal>),
+    Dict(Vec<(Literal, Literal)>),
+}
+
+impl Literal {
+    fn parse(text: &str) -> Result<Self, String> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut at = 0;
+        let value = Self::value(&chars, &mut at)?;
+        skip_space(&chars, &mut at);
+        if at != chars.len() {
+            return Err(format!("unexpected text at {at}"));
+        }
+        Ok(value)
+    }
+
+    fn value(chars: &[char], at: &mut usize) -> Result<Self, String> {
+        skip_space(chars, at);
+        match chars.get(*at) {
+            Some(&quote @ ('\'' | '"')) => {
+                *at += 1;
+                let mut text = String::new();
+                loop {
+                    match chars.get(*at) {
+                        None => return Err("unterminated string".into()),
+                        Some('\\') => {
+                            text.push(*chars.get(*at + 1).ok_or("unterminated string")?);
+                            *at += 2;
+                        }
+                        Some(&c) if c == quote => {
+                            *at += 1;
+                            return Ok(Self::Text(text));
+                        }
+                        Some(&c) => {
+                            text.push(c);
+                            *at += 1;
+                        }
+                    }
+                }
+            }
+            Some(&open @ ('[' | '(' | '{')) => {
+                let close = match open {
+                    '[' => ']',
+                    '(' => ')',
+                    _ => '}',
+                };
+                *at += 1;
+                let (mut items, mut pairs) = (Vec::new(), Vec::new());
+                loop {
+                    skip_space(chars, at);
+                    if chars.get(*at) == Some(&close) {
+                        *at += 1;
+                        return Ok(if open == '{' {
+                            Self::Dict(pairs)
+                        } else {
+                            Self::List(items)
+                        });
+                    }
+                    let item = Self::value(chars, at)?;
+                    skip_space(chars, at);
+                    if open == '{' {
+                        if chars.get(*at) != Some(&':') {
+                            return Err(format!("expected ':' at {at}"));
+                        }
+                        *at += 1;
+                        pairs.push((item, Self::value(chars, at)?));
+                        skip_space(chars, at);
+                    } else {
+                        items.push(item);
+                    }
+                    match chars.get(*at) {
+                        Some(',') => *at += 1,
+                        Some(&c) if c == close => {}
+                        _ => return Err(format!("expected ',' or '{close}' at {at}")),
+                    }
+                }
+            }
+            Some(c) if c.is_ascii_digit() || *c == '-' => {
+                let start = *at;
+                while chars
+                    .get(*at)
+                    .is_some_and(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | 'e'))
+                {
+                    *at += 1;
+                }
+                let number: String = chars[start..*at].iter().collect();
+                number
+                    .parse()
+                    .map(Self::Number)
+                    .map_err(|_| format!("bad number {number}"))
+            }
+            _ if chars[*at..].starts_with(&['N', 'o', 'n', 'e']) => {
+                *at += 4;
+                Ok(Self::None)
+            }
+            other => Err(format!("unexpected {other:?} at {at}")),
+        }
+    }
+
+    fn text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn items(&self) -> &[Literal] {
+        match self {
+            Self::List(items) => items,
+            _ => &[],
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Literal> {
+        match self {
+            Self::Dict(pairs) => pairs
+                .iter()
+                .find(|(k, _)| k.text() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+fn skip_space(chars: &[char], at: &mut usize) {
+    while chars.get(*at).is_some_and(|c| c.is_whitespace()) {
+        *at += 1;
+    }
+}
+
+/// The map: rooms, their neighbours and each room's exits by direction.
+struct Map {
+    rooms: Vec<String>,
+    neighbours: HashMap<String, BTreeSet<String>>,
+    /// Room → (direction, room reached), in the instance's order.
+    exits: HashMap<String, Vec<(String, String)>>,
+}
+
+impl Map {
+    fn read(instance: &Instance) -> Result<Self, GameError> {
+        let bad = |field: &str, e: String| {
+            GameError::Instance(format!(
+                "instance {}: {field} is not a Python literal: {e}",
+                instance.game_id
+            ))
+        };
+        let nodes = Literal::parse(&instance.graph_nodes).map_err(|e| bad("Graph_Nodes", e))?;
+        let edges = Literal::parse(&instance.graph_edges).map_err(|e| bad("Graph_Edges", e))?;
+        let moves = Literal::parse(&instance.moves).map_err(|e| bad("Moves", e))?;
+        let rooms: Vec<String> = nodes
+            .items()
+            .iter()
+            .filter_map(Literal::text)
+            .map(str::to_string)
+            .collect();
+        let mut neighbours: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for edge in edges.items() {
+            if let [a, b] = edge.items() {
+                let (Some(a), Some(b)) = (a.text(), b.text()) else {
+                    continue;
+                };
+                neighbours
+                    .entry(a.to_string())
+                    .or_default()
+                    .insert(b.to_string());
+                neighbours
+                    .entry(b.to_string())
+                    .or_default()
+                    .insert(a.to_string());
+            }
+        }
+        let mut exits: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for entry in moves.items() {
+            let Some(room) = entry.get("node").and_then(Literal::text) else {
+                continue;
+            };
+            let list = exits.entry(room.to_string()).or_default();
+            for step in entry.get("node_moves").map_or(&[][..], Literal::items) {
+                if let [direction, to] = step.items() {
+                    if let (Some(direction), Some(to)) = (direction.text(), to.text()) {
+                        let exit = (direction.to_string(), to.to_string());
+                        if !list.contains(&exit) {
+                            list.push(exit);
+                        }
+                    }
+                }
+            }
+        }
+        if rooms.is_empty() || !rooms.contains(&instance.current_position) {
+            return Err(GameError::Instance(format!(
+                "instance {}: the start room is not on the map",
+                instance.game_id
+            )));
+        }
+        Ok(Self {
+            rooms,
+            neighbours,
+            exits,
+        })
+    }
+
+    fn directions(&self, room: &str) -> String {
+        self.exits
+            .get(room)
+            .map(|exits| {
+                exits
+                    .iter()
+                    .map(|(d, _)| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    }
+
+    /// Steps of the shortest walk from `from` that enters every room in `targets`.
+    fn walk_length(&self, from: &str, targets: &BTreeSet<String>) -> Option<usize> {
+        let start = (
+            from.to_string(),
+            targets
+                .iter()
+                .filter(|t| *t != from)
+                .cloned()
+                .collect::<BTreeSet<_>>(),
+        );
+        let mut seen = BTreeSet::from([start.clone()]);
+        let mut queue = VecDeque::from([(start, 0)]);
+        while let Some(((room, left), steps)) = queue.pop_front() {
+            if left.is_empty() {
+                return Some(steps);
+            }
+            for next in self.neighbours.get(&room).into_iter().flatten() {
+                let mut rest = left.clone();
+                rest.remove(next);
+                let state = (next.clone(), rest);
+                if seen.insert(state.clone()) {
+                    queue.push_back((state, steps + 1));
+                }
+            }
+        }
+        None
+    }
+
+    /// A move is good when it starts a shortest walk through every room next
+    /// to the visited ones that is not visited yet, while rooms remain unvisited.
+    fn is_good_move(&self, visited: &BTreeSet<String>, from: &str, to: &str) -> bool {
+        if visited.len() >= self.rooms.len() {
+            return false;
+        }
+        let frontier: BTreeSet<String> = visited
+            .iter()
+            .flat_map(|room| self.neighbours.get(room).into_iter().flatten())
+            .filter(|room| !visited.contains(*room))
+            .cloned()
+            .collect();
+        let (Some(best), Some(via)) = (
+            self.walk_length(from, &frontier),
+            self.walk_length(to, &frontier),
+        ) else {
+            return false;
+        };
+        via + 1 == best
+    }
+}
+
+/// A room as the messages name it: ambiguous rooms carry a "_n" suffix.
+fn shown(room: &str) -> &str {
+    room.split('_').next().unwrap_or(room)
+}
+
+/// Python's `re.search(pattern, text, re.IGNORECASE)`, where `$` also matches before one final newline.
+/// Returns the first group (lowercased) when there is one.
+fn search(pattern: &Regex, text: &str) -> Option<Option<String>> {
+    let captures = pattern
+        .captures(text)
+        .or_else(|| pattern.captures(text.strip_suffix('\n')?))?;
+    Some(captures.get(1).map(|m| m.as_str().to_lowercase()))
+}
+
+pub fn play(
+    variant: Variant,
+    instance: &Instance,
+    model: &mut dyn Responder,
+) -> Result<Episode, GameError> {
+    let map = Map::read(instance)?;
+    let pattern = |source: &str| {
+        Regex::new(&format!("(?i){source}"))
+            .map_err(|e| GameError::Instance(format!("instance {}: {e}", instance.game_id)))
+    };
+    let (go, done) = (
+        pattern(&instance.move_construction)?,
+        pattern(&instance.stop_construction)?,
+    );
+    let mut explorer = Player::new(1);
+    let mut room = instance.current_position.clone();
+    let mut context = instance
+        .prompt
+        .replace("$INITIAL_ROOM$", shown(&room))
+        .replace("$INITIAL_DIRECTIONS$", &map.directions(&room))
+        .replace(
+            "$GOAL$",
+            instance.specific_room.as_deref().map_or("", shown),
+        );
+    let mut turns: Vec<Vec<Event>> = Vec::new();
+    let mut path = vec![room.clone()];
+    let stopped = loop {
+        let mut round = Vec::new();
+        let reply = explorer.ask(&context, model, &mut round)?;
+        let (stop, step) = (search(&done, &reply).is_some(), search(&go, &reply));
+        let direction = match (stop, step) {
+            (true, None) => {
+                note(&mut round, "stop", "The guesser decided to stop the game");
+                turns.push(round);
+                break true;
+            }
+            (false, Some(Some(direction))) => direction,
+            _ => {
+                note(&mut round, "aborted", "abort game");
+                turns.push(round);
+                break false;
+            }
+        };
+        note(&mut round, "Valid format", "Continue");
+        let parsed = reply.replace('\n', "").trim().to_string();
+        note(&mut round, "parse", &parsed);
+        let reached = map
+            .exits
+            .get(&room)
+            .and_then(|exits| exits.iter().find(|(d, _)| *d == direction))
+            .map(|(_, to)| to.clone());
+        let answer = match &reached {
+            Some(to) => instance
+                .positive_answer
+                .replace("$ANOTHER_ROOM$", shown(to))
+                .replace("$DIRECTIONS$", &map.directions(to)),
+            None => instance
+                .negative_answer
+                .replace("$SAME_ROOM$", shown(&room))
+                .replace("$DIRECTIONS$", &map.directions(&room)),
+        };
+        // The describer is scripted: its exchange is recorded, no model is asked.
+        round.push(Event::now(
+            Party::GameMaster,
+            Party::Player(2),
+            "send message",
+            &parsed,
+        ));
+        round.push(Event::now(
+            Party::Player(2),
+            Party::GameMaster,
+            "get message",
+            &answer,
+        ));
+        if let Some(to) = reached {
+            // As Python's json.dumps({"old": …, "new": …}) writes it.
+            let quoted = |room: &str| serde_json::to_string(room).expect("strings serialize");
+            note(
+                &mut round,
+                "move",
+                &format!("{{\"old\": {}, \"new\": {}}}", quoted(&room), quoted(&to)),
+            );
+            room = to;
+            path.push(room.clone());
+        }
+        context = answer;
+        if turns.len() + 1 >= MAX_ROUNDS {
+            note(&mut round, "turns_limit", &MAX_ROUNDS.to_string());
+            turns.push(round);
+            break false;
+        }
+        turns.push(round);
+    };
+    let (turn_scores, episode_scores) = score(variant, instance, &map, &turns, &path, stopped);
+    Ok(Episode {
+        turns,
+        turn_scores,
+        episode_scores,
+    })
+}
+
+fn score(
+    variant: Variant,
+    instance: &Instance,
+    map: &Map,
+    turns: &[Vec<Event>],
+    path: &[String],
+    stopped: bool,
+) -> (Vec<(usize, Scores)>, Scores) {
+    // Replays the moves: whether each was good, and the loops (four positions, fewer than three rooms).
+    let mut visited = BTreeSet::from([path[0].clone()]);
+    let mut turn_scores = Vec::new();
+    let (mut good, mut loops) = (0usize, 0usize);
+    let mut move_index = 0;
+    for (round, events) in turns.iter().enumerate() {
+        if !events.iter().any(|e| e.kind == "move") {
+            continue;
+        }
+        let (from, to) = (&path[move_index], &path[move_index + 1]);
+        let efficient = map.is_good_move(&visited, from, to);
+        good += usize::from(efficient);
+        visited.insert(to.clone());
+        move_index += 1;
+        let recent = &path[(move_index + 1).saturating_sub(4)..=move_index];
+        if recent.len() == 4 && recent.iter().collect::<BTreeSet<_>>().len() < 3 {
+            loops += 1;
+        }
+        turn_scores.push((
+            round,
+            vec![(
+                "effiencient_move".to_string(),
+                f64::from(u8::from(efficient)),
+            )],
+        ));
+    }
+    let flag = |b: bool| f64::from(u8::from(b));
+    let last_room = path.last().expect("the start room");
+    let success = stopped
+        && match variant {
+            Variant::Explore => visited.len() == map.rooms.len(),
+            Variant::SpecificRoom => instance
+                .specific_room
+                .as_deref()
+                .is_some_and(|goal| goal.to_lowercase() == last_room.to_lowercase()),
+        };
+    let mut episode: Scores = vec![
+        ("Aborted".into(), flag(!stopped)),
+        ("Success".into(), flag(success)),
+        ("Lose".into(), flag(stopped && !success)),
+    ];
+    let moves = path.len() - 1;
+    let seen: BTreeSet<&String> = visited
+        .iter()
+        .chain(
+            visited
+                .iter()
+                .flat_map(|r| map.neighbours.get(r).into_iter().flatten()),
+        )
+        .collect();
+    let efficiency = if moves == 0 {
+        0.0
+    } else {
+        100.0 * good as f64 / moves as f64
+    };
+    let exploration = 100.0 * visited.len() as f64 / map.rooms.len() as f64;
+    let harmonic = if efficiency + exploration == 0.0 {
+        0.0
+    } else {
+        2.0 * efficiency * exploration / (efficiency + exploration)
+    };
+    let attempts = turns
+        .iter()
+        .filter(|round| round.iter().any(|e| e.kind == "Valid format"))
+        .count();
+    let only_if_stopped = |value: f64| if stopped { value } else { f64::NAN };
+    let mut metrics: BTreeMap<&str, f64> = BTreeMap::new();
+    metrics.insert("moves", attempts as f64);
+    metrics.insert("valid_moves", moves as f64);
+    metrics.insert("invalid_moves", 0.0);
+    metrics.insert("stopped", flag(stopped));
+    metrics.insert("turns_limit", flag(turns.len() >= MAX_ROUNDS && !stopped));
+    metrics.insert("loops", loops as f64);
+    metrics.insert("number_visited", visited.len() as f64);
+    metrics.insert("seen", seen.len() as f64);
+    metrics.insert("efficiency", efficiency);
+    metrics.insert("exploration", exploration);
+    for name in [
+        "moves",
+        "valid_moves",
+        "invalid_moves",
+        "stopped",
+        "turns_limit",
+        "loops",
+        "number_visited",
+        "seen",
+        "efficiency",
+        "exploration",
+    ] {
+        episode.push((name.to_string(), only_if_stopped(metrics[name])));
+    }
+    let main = match variant {
+        Variant::Explore => harmonic,
+        Variant::SpecificRoom => {
+            episode.push(("old_benchscore".into(), only_if_stopped(harmonic)));
+            100.0 * flag(success)
+        }
+    };
+    episode.push(("Main Score".into(), only_if_stopped(main)));
+    (turn_scores, episode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_literals_are_read() {
+        let value =
+            Literal::parse("[{'node': 'Bar', 'node_moves': [('west', \"Home office\")]}, None, 3]")
+                .unwrap();
+        let first = &value.items()[0];
+        assert_eq!(first.get("node").and_then(Literal::text), Some("Bar"));
+        assert_eq!(
+            first.get("node_moves").unwrap().items()[0].items()[1].text(),
+            Some("Home office")
+        );
+        assert_eq!(value.items()[1..], [Literal::None, Literal::Number(3.0)]);
+        assert!(Literal::parse("['open")
+            .unwrap_err()
+            .contains("unterminated"));
+        assert!(Literal::parse("['a' 'b']").is_err());
+    }
+}
