@@ -132,7 +132,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 struct EngineResponder<'a> {
     engine: &'a Engine,
     prompter: &'a Prompter,
-    params: &'a GenerationParams,
+    params: GenerationParams,
     deadline: Instant,
     throughput: &'a Throughput,
     calls: Vec<Call>,
@@ -165,6 +165,7 @@ impl Responder for EngineResponder<'_> {
             completion: generation.completion.clone(),
             prompt_tokens,
             completion_tokens: generation.completion_ids.len(),
+            max_tokens: self.params.max_tokens,
             finish_reason: finish_reason.unwrap_or_default(),
         });
         // clemcore's backends hand the game masters the stripped completion.
@@ -205,8 +206,17 @@ pub struct Plan {
 
 impl Plan {
     pub fn new(config: &Evaluation) -> anyhow::Result<Self> {
-        let (games, unsupported) =
-            catalog::load(&config.games_dir, &config.suites, &config.resources)?;
+        // With an instance list, only its games are read (taboo's stopwords are needed only for taboo).
+        let named: Option<std::collections::HashSet<&str>> = config
+            .selection
+            .as_ref()
+            .map(|list| list.iter().map(|s| s.game.as_str()).collect());
+        let (games, unsupported) = catalog::load(
+            &config.games_dir,
+            &config.suites,
+            named.as_ref(),
+            &config.resources,
+        )?;
         let episodes =
             catalog::episodes(&games, config.selection.as_deref()).map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
@@ -311,10 +321,14 @@ pub fn evaluate(
                     return;
                 };
                 let game = &games[episode.game];
+                let max_tokens = params.max_tokens.max(game.min_max_tokens.unwrap_or(0));
                 let mut responder = EngineResponder {
                     engine,
                     prompter,
-                    params,
+                    params: GenerationParams {
+                        max_tokens,
+                        ..params.clone()
+                    },
                     deadline,
                     throughput: &throughput,
                     calls: Vec::new(),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The implemented static benchmarks.
-const STATIC: [&str; 4] = ["bbh", "cladder", "eqbench", "mmlu_pro"];
+const STATIC: [&str; 5] = ["bbh", "cladder", "eqbench", "ifeval", "mmlu_pro"];
 
 fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -119,11 +119,7 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
 
     // Every implemented game played once, with clemcore's files, in its suite's folder.
     for game in IMPLEMENTED {
-        let suite = if ["bbh", "cladder", "eqbench", "mmlu_pro"].contains(game) {
-            "static"
-        } else {
-            "clem"
-        };
+        let suite = if STATIC.contains(game) { "static" } else { "clem" };
         let prefix = results.path().join(suite).join("smollm2").join(game);
         let dir = episodes
             .iter()
@@ -159,6 +155,11 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
             "{prompt}"
         );
     }
+    // ifeval generates with its own, larger token limit.
+    let ifeval = episodes.iter().find(|e| e.starts_with(results.path().join("static/smollm2/ifeval"))).unwrap();
+    let requests: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ifeval.join("player_1.requests.json")).unwrap()).unwrap();
+    assert_eq!(requests["calls"][0]["call"]["manipulated_prompt_obj"]["max_new_tokens"], 1280);
     for suite in ["clem", "static"] {
         let run: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(results.path().join(suite).join("smollm2/run.json")).unwrap(),

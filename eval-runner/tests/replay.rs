@@ -341,8 +341,18 @@ fn imagegame_scores_the_drawn_grid_and_each_abort_path() {
 
 /// The experiments of a game's `in/instances.json` in `clembench`.
 fn clembench_experiments<E: serde::de::DeserializeOwned>(game: &str) -> Vec<E> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench").join(game).join("in/instances.json");
-    serde_json::from_value(read_json(&file)["experiments"].clone()).unwrap()
+    clembench_experiments_in(&format!("{game}/in/instances.json"))
+}
+
+/// The experiments of an instances file in `clembench`, read in its own key order.
+fn clembench_experiments_in<E: serde::de::DeserializeOwned>(file: &str) -> Vec<E> {
+    #[derive(serde::Deserialize)]
+    struct File<E> {
+        experiments: Vec<E>,
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str::<File<E>>(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())).experiments
 }
 
 #[test]
@@ -544,6 +554,27 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     let away = play(Variant::SpecificRoom, instance, &mut scripted(&["GO: west", "DONE"])).unwrap();
     assert_eq!((episode_score(&away, "Lose"), episode_score(&away, "Main Score")), (1.0, 0.0));
     assert!(episode_score(&away, "old_benchscore") > 0.0);
+}
+
+#[test]
+fn ifeval_wins_only_when_every_instruction_is_followed_and_is_never_aborted() {
+    use eval_runner::games::ifeval::{play, Experiment};
+    // No clemcore recording of the static games exists here: responses written from IFEval's rules.
+    let experiments: Vec<Experiment> = clembench_experiments_in("static/ifeval/in/instances_sample.json");
+    let instance = &experiments[0].game_instances[0];
+    // No commas, three highlighted sections, at least 300 words.
+    let body = "word ".repeat(300);
+    let followed = format!("*Early life* {body}\n*Crusades* more\n*Legacy* the end");
+    let episode = play(instance, &mut scripted(&[followed.as_str()])).unwrap();
+    assert_eq!(episode.turns[0][2].kind, "target");
+    assert_eq!(episode.turns[0][3].kind, "followed all instructions");
+    assert_eq!((episode_score(&episode, "Main Score"), episode_score(&episode, "Success")), (100.0, 1.0));
+    let with_comma = followed.replace("the end", "the end, at last");
+    let episode = play(instance, &mut scripted(&[with_comma.as_str()])).unwrap();
+    assert_eq!(episode.turns[0][3].content, "game_result = LOSE");
+    assert_eq!((episode_score(&episode, "Main Score"), episode_score(&episode, "Aborted")), (0.0, 0.0));
+    let empty = play(instance, &mut scripted(&[""])).unwrap();
+    assert_eq!((episode_score(&empty, "Main Score"), episode_score(&empty, "Aborted")), (0.0, 0.0));
 }
 
 #[test]

@@ -4,8 +4,8 @@
 //! benchmarks do; every other game is a clemgame.
 
 use super::{
-    eqbench, guesswhat, imagegame, matchit_ascii, privateshared, referencegame, single_turn, taboo,
-    textmapworld, wordle, Episode, GameError, Responder,
+    eqbench, guesswhat, ifeval, imagegame, matchit_ascii, privateshared, referencegame,
+    single_turn, taboo, textmapworld, wordle, Episode, GameError, Responder,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -29,6 +29,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "bbh",
     "cladder",
     "eqbench",
+    "ifeval",
     "mmlu_pro",
 ];
 
@@ -81,6 +82,8 @@ pub struct Game {
     /// The players' roles in order, from `clemgame.json`.
     pub roles: Vec<String>,
     pub experiments: Vec<Experiment>,
+    /// The least max_tokens its episodes generate with (ifeval raises it to its `max_gen_toks`).
+    pub min_max_tokens: Option<usize>,
     master: Box<dyn Master>,
 }
 
@@ -139,7 +142,8 @@ with_instances!(
     privateshared::Experiment => privateshared::Instance,
     textmapworld::Experiment => textmapworld::Instance,
     single_turn::Experiment => single_turn::Instance,
-    eqbench::Experiment => eqbench::Instance
+    eqbench::Experiment => eqbench::Instance,
+    ifeval::Experiment => ifeval::Instance
 );
 
 /// A game master as a function of its experiment and instance.
@@ -234,11 +238,13 @@ fn discover(games_dir: &Path) -> Result<BTreeMap<String, (PathBuf, GameSpec)>, C
     Ok(found)
 }
 
-/// The implemented games of `games_dir` in `suites`, in name order, and the
-/// names of the games found there that cannot be played yet.
+/// The implemented games of `games_dir` in `suites` (only those named in
+/// `only`, when given), in name order, and the names of the games found
+/// there that cannot be played yet.
 pub fn load(
     games_dir: &Path,
     suites: &[Suite],
+    only: Option<&HashSet<&str>>,
     resources: &Resources,
 ) -> Result<(Vec<Game>, Vec<String>), CatalogError> {
     let mut games = Vec::new();
@@ -252,7 +258,7 @@ pub fn load(
         } else {
             Suite::Clem
         };
-        if !suites.contains(&suite) {
+        if !suites.contains(&suite) || only.is_some_and(|names| !names.contains(name.as_str())) {
             continue;
         }
         if !IMPLEMENTED.contains(&name.as_str()) {
@@ -262,6 +268,9 @@ pub fn load(
         let file = instances_file(&path, &spec.instances)?;
         let source = read_experiments(file)?;
         let master = master(&name, &source, resources)?;
+        let min_max_tokens = (name == "ifeval")
+            .then(|| max_gen_toks(&source.raw))
+            .flatten();
         let experiments = source.raw.into_iter().map(split_experiment).collect();
         games.push(Game {
             name,
@@ -269,10 +278,19 @@ pub fn load(
             path,
             roles: spec.roles,
             experiments,
+            min_max_tokens,
             master,
         });
     }
     Ok((games, unsupported))
+}
+
+/// The largest `meta.generation_kwargs.max_gen_toks` of the experiments.
+fn max_gen_toks(raw: &[Value]) -> Option<usize> {
+    raw.iter()
+        .filter_map(|e| e.pointer("/meta/generation_kwargs/max_gen_toks")?.as_u64())
+        .max()
+        .map(|n| n as usize)
 }
 
 /// `in/<name>.json`, or the `_sample` file clembench ships for its largest sets.
@@ -412,6 +430,9 @@ fn master(
                 textmapworld::play(textmapworld::Variant::SpecificRoom, i, m)
             })
         }
+        "ifeval" => rules(typed::<ifeval::Experiment>(source)?, |_, i, m| {
+            ifeval::play(i, m)
+        }),
         "bbh" => single(single_turn::Benchmark::Bbh, source)?,
         "cladder" => single(single_turn::Benchmark::Cladder, source)?,
         "mmlu_pro" => single(single_turn::Benchmark::MmluPro, source)?,

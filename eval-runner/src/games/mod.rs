@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod eqbench;
 pub mod guesswhat;
+pub mod ifeval;
 pub mod imagegame;
 pub mod matchit_ascii;
 pub mod privateshared;

@@ -135,6 +135,8 @@ pub struct Call {
     pub completion: String,
     pub prompt_tokens: usize,
     pub completion_tokens: usize,
+    /// The call's token limit (some games raise the run's).
+    pub max_tokens: usize,
     pub finish_reason: String,
 }
 
@@ -223,7 +225,7 @@ pub fn write_episode_record(
                 "timestamp": call.timestamp,
                 "manipulated_prompt_obj": {
                     "inputs": call.prompt,
-                    "max_new_tokens": model.max_tokens,
+                    "max_new_tokens": call.max_tokens,
                     "temperature": model.temperature,
                     "return_full_text": false,
                 },
