@@ -545,6 +545,22 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     assert_eq!(endless.turns[19].last().unwrap().kind, "turns_limit");
     assert_eq!(episode_score(&endless, "Aborted"), 1.0);
 
+    // graphreasoning: the move inside an object that also carries the map drawn so far.
+    let experiments: Vec<Experiment> = clembench_experiments("textmapworld/textmapworld_graphreasoning");
+    let instance = &experiments[0].game_instances[0];
+    assert_eq!(instance.current_position, "Attic");
+    let drawn = |action: &str| format!(r#"{{"action": "{action}", "graph": {{"nodes": ["Attic"], "edges": {{"north": [], "south": [], "east": [], "west": [("Attic", "Kitchen")]}}}}}}"#);
+    // Three blocked directions, the attic's one exit, then a stop: each inside the object.
+    let replies: Vec<String> = ["GO: north", "GO: south", "GO: east", "GO: west", "DONE"].iter().map(|action| drawn(action)).collect();
+    let graph = play(Variant::GraphReasoning, instance, &mut scripted(&replies)).unwrap();
+    assert_eq!(graph.turns.last().unwrap().last().unwrap().kind, "stop");
+    assert_eq!((episode_score(&graph, "moves"), episode_score(&graph, "valid_moves")), (4.0, 1.0));
+    let bare = play(Variant::GraphReasoning, instance, &mut scripted(&["GO: north"])).unwrap();
+    assert_eq!((bare.turns[0][2].content.as_str(), episode_score(&bare, "Aborted")), ("abort game", 1.0));
+    let unreadable_graph = drawn("DONE").replace(r#"("Attic", "Kitchen")"#, r#"("Attic" "Kitchen")"#);
+    let broken = play(Variant::GraphReasoning, instance, &mut scripted(&[unreadable_graph.as_str()])).unwrap();
+    assert_eq!(episode_score(&broken, "Aborted"), 1.0);
+
     let experiments: Vec<Experiment> = clembench_experiments("textmapworld/textmapworld_specificroom");
     let instance = &experiments[0].game_instances[0];
     assert_eq!(instance.specific_room.as_deref(), Some("Bar"));

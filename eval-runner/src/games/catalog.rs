@@ -26,6 +26,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "privateshared",
     "textmapworld",
     "textmapworld_specificroom",
+    "textmapworld_graphreasoning",
     "bbh",
     "cladder",
     "eqbench",
@@ -433,6 +434,11 @@ fn master(
         "ifeval" => rules(typed::<ifeval::Experiment>(source)?, |_, i, m| {
             ifeval::play(i, m)
         }),
+        "textmapworld_graphreasoning" => {
+            rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
+                textmapworld::play(textmapworld::Variant::GraphReasoning, i, m)
+            })
+        }
         "bbh" => single(single_turn::Benchmark::Bbh, source)?,
         "cladder" => single(single_turn::Benchmark::Cladder, source)?,
         "mmlu_pro" => single(single_turn::Benchmark::MmluPro, source)?,

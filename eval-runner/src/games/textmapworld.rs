@@ -1,10 +1,12 @@
-//! textmapworld and textmapworld_specificroom: the model explores a map of
+//! textmapworld, textmapworld_specificroom and textmapworld_graphreasoning: the model explores a map of
 //! rooms by moves ("GO: north") that a scripted describer (Player 2) answers
 //! with the room reached and its exits, until it says "DONE" (at most 20
 //! rounds). textmapworld: Main Score is the harmonic mean of exploration (share
 //! of rooms visited) and efficiency (share of moves on a shortest route that
 //! takes in every room not yet seen). specificroom: 100 when it stops in the
-//! goal room. A reply of any other form, or never saying DONE, aborts.
+//! goal room. graphreasoning: each reply is a JSON-like object with the move
+//! as "action" and the map drawn so far as "graph", scored as textmapworld.
+//! A reply of any other form, or never saying DONE, aborts.
 
 use super::{note, Episode, Event, GameError, Party, Player, Responder, Scores};
 use regex::Regex;
@@ -33,6 +35,9 @@ pub struct Instance {
     pub move_construction: String,
     #[serde(rename = "Stop_Construction")]
     pub stop_construction: String,
+    /// graphreasoning: the pattern of the whole reply; group 1 is the action, group 2 the graph.
+    #[serde(rename = "Response_Construction", default)]
+    pub response_construction: Option<String>,
     #[serde(rename = "Graph_Nodes")]
     pub graph_nodes: String,
     #[serde(rename = "Graph_Edges")]
@@ -51,6 +56,7 @@ pub struct Instance {
 pub enum Variant {
     Explore,
     SpecificRoom,
+    GraphReasoning,
 }
 
 /// A Python literal: strings, numbers and None in lists, tuples and dicts.
@@ -351,6 +357,16 @@ pub fn play(
         pattern(&instance.move_construction)?,
         pattern(&instance.stop_construction)?,
     );
+    let with_graph = match (variant, &instance.response_construction) {
+        (Variant::GraphReasoning, Some(source)) => Some(pattern(source)?),
+        (Variant::GraphReasoning, None) => {
+            return Err(GameError::Instance(format!(
+                "instance {}: no Response_Construction",
+                instance.game_id
+            )))
+        }
+        _ => None,
+    };
     let mut explorer = Player::new(1);
     let mut room = instance.current_position.clone();
     let mut context = instance
@@ -366,7 +382,20 @@ pub fn play(
     let stopped = loop {
         let mut round = Vec::new();
         let reply = explorer.ask(&context, model, &mut round)?;
-        let (stop, step) = (search(&done, &reply).is_some(), search(&go, &reply));
+        // graphreasoning: the action inside a reply whose graph reads as a Python literal.
+        let action = match &with_graph {
+            None => Some(reply.clone()),
+            Some(whole) => whole
+                .captures(&reply.replace('\n', ""))
+                .filter(|c| {
+                    c.get(2)
+                        .is_some_and(|graph| Literal::parse(graph.as_str()).is_ok())
+                })
+                .and_then(|c| c.get(1))
+                .map(|action| action.as_str().to_string()),
+        };
+        let action = action.unwrap_or_default();
+        let (stop, step) = (search(&done, &action).is_some(), search(&go, &action));
         let direction = match (stop, step) {
             (true, None) => {
                 note(&mut round, "stop", "The guesser decided to stop the game");
@@ -476,7 +505,7 @@ fn score(
     let last_room = path.last().expect("the start room");
     let success = stopped
         && match variant {
-            Variant::Explore => visited.len() == map.rooms.len(),
+            Variant::Explore | Variant::GraphReasoning => visited.len() == map.rooms.len(),
             Variant::SpecificRoom => instance
                 .specific_room
                 .as_deref()
@@ -538,7 +567,7 @@ fn score(
         episode.push((name.to_string(), only_if_stopped(metrics[name])));
     }
     let main = match variant {
-        Variant::Explore => harmonic,
+        Variant::Explore | Variant::GraphReasoning => harmonic,
         Variant::SpecificRoom => {
             episode.push(("old_benchscore".into(), only_if_stopped(harmonic)));
             100.0 * flag(success)
