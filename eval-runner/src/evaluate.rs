@@ -94,6 +94,9 @@ pub struct Outcome {
     /// A suite's score when it was run; NaN when none of its episodes was played.
     pub clemscore: Option<f64>,
     pub statscore: Option<f64>,
+    /// Tokens generated in this run, and the time the episodes took.
+    pub generated_tokens: u64,
+    pub elapsed: Duration,
 }
 
 /// "2h", "90m", "1h30m", "45s" or plain seconds.
@@ -404,6 +407,8 @@ pub fn evaluate(
     }
     outcome.cut_short = Instant::now() >= deadline && !unplayed.is_empty();
     outcome.not_played = unplayed.len();
+    outcome.generated_tokens = throughput.tokens.load(Ordering::Relaxed);
+    outcome.elapsed = start.elapsed();
     // Unplayed episodes count as not played (aborted), so a short run gains nothing.
     for episode in unplayed {
         let mut played = skeleton(&episode);

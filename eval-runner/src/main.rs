@@ -261,6 +261,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 outcome.not_played,
                 if outcome.cut_short { " (the time limit was reached)" } else { "" }
             );
+            let seconds = outcome.elapsed.as_secs_f64();
+            println!(
+                "generated {} tokens in {seconds:.1} s ({:.1} tok/s)",
+                outcome.generated_tokens,
+                outcome.generated_tokens as f64 / seconds.max(1e-3)
+            );
             println!("clemscore {} · statscore {}", shown(outcome.clemscore), shown(outcome.statscore));
             println!("results: {}", results_dir.display());
         }

@@ -136,16 +136,17 @@ macro_rules! with_instances {
 with_instances!(
     taboo::Experiment => taboo::Instance,
     wordle::Experiment => wordle::Instance,
-    referencegame::Experiment => referencegame::Instance,
-    imagegame::Experiment => imagegame::Instance,
     matchit_ascii::Experiment => matchit_ascii::Instance,
     guesswhat::Experiment => guesswhat::Instance,
-    privateshared::Experiment => privateshared::Instance,
-    textmapworld::Experiment => textmapworld::Instance,
-    single_turn::Experiment => single_turn::Instance,
-    eqbench::Experiment => eqbench::Instance,
-    ifeval::Experiment => ifeval::Instance
+    single_turn::Experiment => single_turn::Instance
 );
+
+impl<I> WithInstances for super::Instances<I> {
+    type Instance = I;
+    fn instances(&self) -> &[I] {
+        &self.game_instances
+    }
+}
 
 /// A game master as a function of its experiment and instance.
 struct Rules<E, F> {

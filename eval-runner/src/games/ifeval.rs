@@ -11,11 +11,8 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct Experiment {
-    pub name: String,
-    pub game_instances: Vec<Instance>,
-}
+/// The game master reads only the experiment's instances.
+pub type Experiment = super::Instances<Instance>;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Instance {

@@ -10,11 +10,8 @@ use serde::Deserialize;
 
 const EMPTY: &str = "▢";
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct Experiment {
-    pub name: String,
-    pub game_instances: Vec<Instance>,
-}
+/// The game master reads only the experiment's instances.
+pub type Experiment = super::Instances<Instance>;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Instance {

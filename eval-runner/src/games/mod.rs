@@ -17,6 +17,13 @@ pub mod taboo;
 pub mod textmapworld;
 pub mod wordle;
 
+/// An experiment of an instances file, for the games that read only its instances.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Instances<I> {
+    pub name: String,
+    pub game_instances: Vec<I>,
+}
+
 /// Who sends or receives a message: the game master or a numbered player.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Party {

@@ -16,11 +16,8 @@ const PROBE_TRIES: usize = 5;
 const DUMMY_PROMPT: &str = "What is the next request?";
 const OK: &str = "Ok.";
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct Experiment {
-    pub name: String,
-    pub game_instances: Vec<Instance>,
-}
+/// The game master reads only the experiment's instances.
+pub type Experiment = super::Instances<Instance>;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Instance {

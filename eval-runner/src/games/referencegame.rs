@@ -7,11 +7,8 @@ use super::{note, round4, Episode, Event, GameError, Player, Responder, Scores};
 use regex::Regex;
 use serde::Deserialize;
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct Experiment {
-    pub name: String,
-    pub game_instances: Vec<Instance>,
-}
+/// The game master reads only the experiment's instances.
+pub type Experiment = super::Instances<Instance>;
 
 /// The fields of an instance the game master uses.
 #[derive(Clone, Debug, Deserialize)]

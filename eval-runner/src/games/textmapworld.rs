@@ -15,11 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 const MAX_ROUNDS: usize = 20;
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct Experiment {
-    pub name: String,
-    pub game_instances: Vec<Instance>,
-}
+/// The game master reads only the experiment's instances.
+pub type Experiment = super::Instances<Instance>;
 
 /// The fields the game master reads; the map is written as Python literals.
 #[derive(Clone, Debug, Deserialize)]
