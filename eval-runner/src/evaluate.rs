@@ -5,7 +5,7 @@
 //! episodes whose `scores.json` is already written.
 
 use crate::chat::{ChatTemplate, Message};
-use crate::engine::{Engine, GenerationParams};
+use crate::engine::{Engine, EngineError, GenerationParams};
 use crate::games::catalog::{self, EpisodeRef, Game, Resources, Selected, Suite};
 use crate::games::results::{self, Call, EpisodeRecord, GameRun, ModelRecord, Played};
 use crate::games::{timestamp_now, Episode, GameError, Responder};
@@ -155,8 +155,11 @@ impl Responder for EngineResponder<'_> {
         let prompt_tokens = ids.len();
         let generation = self
             .engine
-            .generate_blocking(ids, self.params.clone())
-            .map_err(|e| GameError::Model(e.to_string()))?;
+            .generate_before(ids, self.params.clone(), self.deadline)
+            .map_err(|e| match e {
+                EngineError::DeadlinePassed => GameError::TimeUp,
+                other => GameError::Model(other.to_string()),
+            })?;
         self.throughput.add(generation.completion_ids.len());
         let finish_reason = serde_json::to_value(generation.finish)
             .ok()

@@ -123,6 +123,20 @@ fn a_small_kv_budget_queues_requests_and_refuses_what_never_fits() {
 }
 
 #[test]
+fn a_generation_past_its_deadline_is_given_up_and_the_engine_goes_on() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let case = &reference().cases[0];
+    let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+    // A deadline already past: no step can answer before it is checked.
+    let now = std::time::Instant::now();
+    assert_eq!(engine.generate_before(case.prompt_ids.clone(), greedy(400), now), Err(EngineError::DeadlinePassed));
+    // The engine goes on serving.
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    let next = engine.generate_before(case.prompt_ids.clone(), greedy(48), later).unwrap();
+    assert_eq!(next.completion, "The capital of France is Paris.");
+}
+
+#[test]
 fn generation_stops_at_stop_strings_and_max_tokens() {
     let LoadedModel { model, tokenizer } = embedded();
     let case = &reference().cases[0];

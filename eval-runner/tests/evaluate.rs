@@ -83,10 +83,10 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
     let total = IMPLEMENTED.len() as u64;
     let list = ["--instances", list.to_str().unwrap()];
 
-    // One episode at a time and a one-second budget: the first episode ends, the rest are not played.
+    // One episode at a time and a two-second budget: the first (a short bbh answer) ends, the rest are not played.
     let cut = stdout(&eval(
         results.path(),
-        &[&list[..], &["--parallel", "1", "--time-limit", "1s"]].concat(),
+        &[&list[..], &["--parallel", "1", "--time-limit", "2s"]].concat(),
     ));
     assert!(cut.contains("(the time limit was reached)"), "{cut}");
     let val = val_json(results.path());

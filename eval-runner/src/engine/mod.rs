@@ -61,6 +61,8 @@ pub enum EngineError {
     Inference(String),
     #[error("the engine has stopped")]
     Stopped,
+    #[error("the deadline passed before the generation ended")]
+    DeadlinePassed,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -114,6 +116,27 @@ impl Engine {
     /// For callers outside an async runtime (the command line).
     pub fn generate_blocking(&self, prompt_ids: Vec<u32>, params: GenerationParams) -> Result<Generation, EngineError> {
         self.submit(prompt_ids, params).blocking_recv().unwrap_or(Err(EngineError::Stopped))
+    }
+
+    /// As `generate_blocking`, but gives up at `deadline`: the request is
+    /// then dropped, which frees its place in the batch at the next step.
+    pub fn generate_before(
+        &self,
+        prompt_ids: Vec<u32>,
+        params: GenerationParams,
+        deadline: std::time::Instant,
+    ) -> Result<Generation, EngineError> {
+        use tokio::sync::oneshot::error::TryRecvError;
+        let mut reply = self.submit(prompt_ids, params);
+        loop {
+            match reply.try_recv() {
+                Ok(result) => return result,
+                Err(TryRecvError::Closed) => return Err(EngineError::Stopped),
+                Err(TryRecvError::Empty) if std::time::Instant::now() >= deadline => return Err(EngineError::DeadlinePassed),
+                // Checked often enough to stop within a step or two, rarely enough to cost nothing.
+                Err(TryRecvError::Empty) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
     }
 
     /// Submits every request at once, so they are served together; replies in request order.
