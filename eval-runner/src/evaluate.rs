@@ -230,12 +230,41 @@ impl Plan {
             "no episodes to play: {} holds none of the selected games",
             config.games_dir.display()
         );
+        for suite in &config.suites {
+            check_earlier_settings(config, *suite)?;
+        }
         Ok(Self {
             games,
             episodes,
             unsupported,
         })
     }
+}
+
+/// A results folder is resumed only under the settings its episodes were
+/// generated with; otherwise their scores would be mixed with others.
+fn check_earlier_settings(config: &Evaluation, suite: Suite) -> anyhow::Result<()> {
+    let file = config
+        .results_dir
+        .join(suite.folder())
+        .join(&config.model.name)
+        .join("run.json");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Ok(());
+    };
+    let shown = file.display().to_string();
+    let earlier = crate::scoring::files::parse_run_json(&shown, &text)?;
+    let (temperature, max_tokens) = (config.model.temperature, config.model.max_tokens as u64);
+    if earlier.temperature != Some(temperature) || earlier.max_tokens != Some(max_tokens) {
+        let setting = |value: Option<String>| value.unwrap_or_else(|| "unknown".to_string());
+        anyhow::bail!(
+            "{shown}: its episodes were generated with temperature {} and max_tokens {}, this run asks for \
+             temperature {temperature} and max_tokens {max_tokens}: resume with the same settings or give another --results-dir",
+            setting(earlier.temperature.map(|t| t.to_string())),
+            setting(earlier.max_tokens.map(|m| m.to_string())),
+        );
+    }
+    Ok(())
 }
 
 pub fn evaluate(

@@ -119,7 +119,11 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
 
     // Every implemented game played once, with clemcore's files, in its suite's folder.
     for game in IMPLEMENTED {
-        let suite = if STATIC.contains(game) { "static" } else { "clem" };
+        let suite = if STATIC.contains(game) {
+            "static"
+        } else {
+            "clem"
+        };
         let prefix = results.path().join(suite).join("smollm2").join(game);
         let dir = episodes
             .iter()
@@ -156,10 +160,18 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
         );
     }
     // ifeval generates with its own, larger token limit.
-    let ifeval = episodes.iter().find(|e| e.starts_with(results.path().join("static/smollm2/ifeval"))).unwrap();
-    let requests: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(ifeval.join("player_1.requests.json")).unwrap()).unwrap();
-    assert_eq!(requests["calls"][0]["call"]["manipulated_prompt_obj"]["max_new_tokens"], 1280);
+    let ifeval = episodes
+        .iter()
+        .find(|e| e.starts_with(results.path().join("static/smollm2/ifeval")))
+        .unwrap();
+    let requests: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ifeval.join("player_1.requests.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        requests["calls"][0]["call"]["manipulated_prompt_obj"]["max_new_tokens"],
+        1280
+    );
     for suite in ["clem", "static"] {
         let run: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(results.path().join(suite).join("smollm2/run.json")).unwrap(),
@@ -172,7 +184,10 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
     }
     let verification = verify_dir(results.path()).unwrap();
     assert!(verification.verified, "{:?}", verification.mismatches);
-    assert_eq!(verification.clem.unwrap().games.len(), IMPLEMENTED.len() - STATIC.len());
+    assert_eq!(
+        verification.clem.unwrap().games.len(),
+        IMPLEMENTED.len() - STATIC.len()
+    );
     assert_eq!(verification.statics.unwrap().games.len(), STATIC.len());
     assert!(
         verification
@@ -187,7 +202,9 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
     let scores_before = std::fs::read_to_string(episodes[0].join("scores.json")).unwrap();
     let again = stdout(&eval(results.path(), &list));
     assert!(
-        again.contains(&format!("played 0 episodes, {total} finished before, 0 not played")),
+        again.contains(&format!(
+            "played 0 episodes, {total} finished before, 0 not played"
+        )),
         "{again}"
     );
     assert_eq!(
@@ -279,6 +296,27 @@ fn bad_input_is_refused_with_its_reason_before_anything_is_written() {
     assert!(
         message.contains("instances.json: experiment high_en: missing field `max_turns`"),
         "{message}"
+    );
+
+    // A results folder made with other settings is not resumed, and is left as it was.
+    let earlier = scratch.path().join("earlier");
+    let run_json = earlier.join("clem/smollm2/run.json");
+    std::fs::create_dir_all(run_json.parent().unwrap()).unwrap();
+    let settings =
+        r#"{"player_models": {"0": {"gen_args": {"temperature": 0.0, "max_tokens": 100}}}}"#;
+    std::fs::write(&run_json, settings).unwrap();
+    let output = eval(&earlier, &["--suite", "clem"]);
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        message.contains("generated with temperature 0 and max_tokens 100, this run asks for temperature 0 and max_tokens 300"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read_to_string(&run_json).unwrap(), settings);
+    assert_eq!(
+        std::fs::read_dir(&earlier).unwrap().count(),
+        1,
+        "nothing written beside the earlier run"
     );
 
     let message = refused_on(Path::new("/nonexistent/clembench"), &[]);
