@@ -128,9 +128,7 @@ impl Player {
 
     /// Puts a scripted exchange into the history without asking the model.
     pub fn pretend(&mut self, context: &str, reply: &str, round: &mut Vec<Event>) {
-        let me = Party::Player(self.number);
-        round.push(Event::now(Party::GameMaster, me, "send message", context));
-        round.push(Event::now(me, Party::GameMaster, "get message", reply));
+        scripted_exchange(round, self.number, context, reply);
         self.history.push(Message { role: "user", content: context.to_string() });
         self.history.push(Message { role: "assistant", content: reply.to_string() });
     }
@@ -142,6 +140,14 @@ impl Player {
         self.history.truncate(kept);
         reply
     }
+}
+
+/// Records an exchange with a scripted player (no model is asked), as clemcore
+/// logs a programmatic player's turn.
+pub fn scripted_exchange(round: &mut Vec<Event>, player: usize, context: &str, reply: &str) {
+    let them = Party::Player(player);
+    round.push(Event::now(Party::GameMaster, them, "send message", context));
+    round.push(Event::now(them, Party::GameMaster, "get message", reply));
 }
 
 /// A game master's note to itself (`log_to_self`).

@@ -6,7 +6,7 @@
 //! accuracy and the (truncated) agreement between the probe answers and the
 //! truth; a probe unanswered after five tries aborts.
 
-use super::{note, Episode, Event, GameError, OrderedMap, Party, Player, Responder, Scores};
+use super::{note, scripted_exchange, Episode, Event, GameError, OrderedMap, Player, Responder, Scores};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -261,19 +261,8 @@ pub fn play(
             .zip(instance.requests.get(slot))
             .and_then(|(wordings, index)| wordings.get(*index))
             .ok_or_else(|| GameError::Instance(format!("no request wording for slot {slot}")))?;
-        // The questioner is scripted: its exchange is recorded, no model is asked.
-        round.push(Event::now(
-            Party::GameMaster,
-            Party::Player(2),
-            "send message",
-            DUMMY_PROMPT,
-        ));
-        round.push(Event::now(
-            Party::Player(2),
-            Party::GameMaster,
-            "get message",
-            wording,
-        ));
+        // The questioner is scripted.
+        scripted_exchange(&mut round, 2, DUMMY_PROMPT, wording);
         let reply =
             game.customer
                 .ask(&format!("{}: {wording}", instance.tag), model, &mut round)?;

@@ -8,7 +8,7 @@
 //! as "action" and the map drawn so far as "graph", scored as textmapworld.
 //! A reply of any other form, or never saying DONE, aborts.
 
-use super::{note, Episode, Event, GameError, Party, Player, Responder, Scores};
+use super::{note, scripted_exchange, Episode, Event, GameError, Player, Responder, Scores};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -424,19 +424,8 @@ pub fn play(
                 .replace("$SAME_ROOM$", shown(&room))
                 .replace("$DIRECTIONS$", &map.directions(&room)),
         };
-        // The describer is scripted: its exchange is recorded, no model is asked.
-        round.push(Event::now(
-            Party::GameMaster,
-            Party::Player(2),
-            "send message",
-            &parsed,
-        ));
-        round.push(Event::now(
-            Party::Player(2),
-            Party::GameMaster,
-            "get message",
-            &answer,
-        ));
+        // The describer is scripted.
+        scripted_exchange(&mut round, 2, &parsed, &answer);
         if let Some(to) = reached {
             // As Python's json.dumps({"old": …, "new": …}) writes it.
             let quoted = |room: &str| serde_json::to_string(room).expect("strings serialize");
