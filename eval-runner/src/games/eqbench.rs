@@ -7,6 +7,7 @@ use super::{note, Episode, GameError, Player, Responder};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// The game master reads only the experiment's instances.
 pub type Experiment = super::Instances<Instance>;
@@ -21,9 +22,9 @@ pub struct Instance {
 
 /// The ratings of an answer, or why they cannot be used.
 fn parse(answer: &str, reference: &BTreeMap<String, u32>) -> Result<BTreeMap<String, u32>, String> {
-    let pair = Regex::new(r"(\w+):\s+(\d+)").expect("valid pattern");
+    static PAIR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\w+):\s+(\d+)").expect("valid pattern"));
     let mut ratings = BTreeMap::new();
-    for captures in pair.captures_iter(answer) {
+    for captures in PAIR.captures_iter(answer) {
         // A later rating of an emotion wins, as in Python's dict. Digits of other
         // scripts, which Python would read, count as out of range here.
         ratings.insert(captures[1].to_string(), captures[2].parse::<u32>().unwrap_or(u32::MAX));
