@@ -199,7 +199,40 @@ struct Finished {
     episode: EpisodeRef,
     started: chrono::NaiveDateTime,
     ended: chrono::NaiveDateTime,
-    result: Result<Episode, GameError>,
+    result: Result<Played, GameError>,
+}
+
+/// An episode of `game` where the results files put it.
+fn placed(game: &Game, r: &EpisodeRef, episode: Episode) -> Played {
+    Played {
+        game: game.name.clone(),
+        experiment: game.experiments[r.experiment].name.clone(),
+        index: r.instance,
+        episode,
+    }
+}
+
+/// Plays one episode and, when it ends, writes its files (`scores.json` last).
+fn play_and_record(
+    game: &Game,
+    r: EpisodeRef,
+    responder: &mut EngineResponder,
+    suite_dir: &Path,
+    model: &ModelRecord,
+) -> std::io::Result<Result<Played, GameError>> {
+    let played = match game.play(r.experiment, r.instance, responder) {
+        Ok(episode) => placed(game, &r, episode),
+        Err(error) => return Ok(Err(error)),
+    };
+    let record = EpisodeRecord {
+        instance: &game.experiments[r.experiment].instances[r.instance],
+        game_id: game.game_id(r.experiment, r.instance),
+        roles: &game.roles,
+        calls: &responder.calls,
+    };
+    results::write_episode_record(suite_dir, model, &played, &record)?;
+    results::write_episode(suite_dir, &model.name, &played)?;
+    Ok(Ok(played))
 }
 
 /// The games and episodes of a run, read before the model is loaded so that
@@ -284,15 +317,7 @@ pub fn evaluate(
     } = plan;
     let model = &config.model.name;
     let suite_dir = |game: &Game| config.results_dir.join(game.suite.folder());
-    let skeleton = |r: &EpisodeRef| {
-        let game = &games[r.game];
-        Played {
-            game: game.name.clone(),
-            experiment: game.experiments[r.experiment].name.clone(),
-            index: r.instance,
-            episode: Episode::default(),
-        }
-    };
+    let skeleton = |r: &EpisodeRef| placed(&games[r.game], r, Episode::default());
 
     let mut finished: Vec<(EpisodeRef, Played)> = Vec::new();
     let mut to_play = Vec::new();
@@ -369,31 +394,23 @@ pub fn evaluate(
                     calls: Vec::new(),
                 };
                 let started = chrono::Local::now().naive_local();
-                let result = game.play(episode.experiment, episode.instance, &mut responder);
-                if let Ok(played_episode) = &result {
-                    let mut played = skeleton(&episode);
-                    played.episode = played_episode.clone();
-                    let record = EpisodeRecord {
-                        instance: &game.experiments[episode.experiment].instances[episode.instance],
-                        game_id: game.game_id(episode.experiment, episode.instance),
-                        roles: &game.roles,
-                        calls: &responder.calls,
-                    };
-                    let written = results::write_episode_record(
-                        &suite_dir(game),
-                        &config.model,
-                        &played,
-                        &record,
-                    )
-                    .and_then(|()| results::write_episode(&suite_dir(game), model, &played));
-                    if let Err(e) = written {
+                let written = play_and_record(
+                    game,
+                    episode,
+                    &mut responder,
+                    &suite_dir(game),
+                    &config.model,
+                );
+                let result = match written {
+                    Ok(result) => result,
+                    Err(e) => {
+                        // The run ends with this error; the other workers stop at their next episode.
+                        let context = format!("cannot write into {}", config.results_dir.display());
                         *write_error.lock().expect("not poisoned") =
-                            Some(anyhow::Error::new(e).context(format!(
-                                "cannot write into {}",
-                                config.results_dir.display()
-                            )));
+                            Some(anyhow::Error::new(e).context(context));
+                        return;
                     }
-                }
+                };
                 let ended = chrono::Local::now().naive_local();
                 bar.inc(1);
                 reports.lock().expect("not poisoned").push(Finished {
@@ -420,9 +437,7 @@ pub fn evaluate(
         span.0 = span.0.min(report.started);
         span.1 = span.1.max(report.ended);
         match report.result {
-            Ok(episode) => {
-                let mut played = skeleton(&report.episode);
-                played.episode = episode;
+            Ok(played) => {
                 finished.push((report.episode, played));
                 outcome.played += 1;
             }
@@ -451,16 +466,16 @@ pub fn evaluate(
         finished.push((episode, played));
     }
 
+    finished.sort_by_key(|(r, _)| (games[r.game].suite, r.game, r.experiment, r.instance));
     for suite in [Suite::Clem, Suite::Static] {
-        let mut in_suite: Vec<&(EpisodeRef, Played)> = finished
-            .iter()
-            .filter(|(r, _)| games[r.game].suite == suite)
-            .collect();
+        let (in_suite, rest): (Vec<_>, Vec<_>) = finished
+            .into_iter()
+            .partition(|(r, _)| games[r.game].suite == suite);
+        finished = rest;
         if in_suite.is_empty() {
             continue;
         }
-        in_suite.sort_by_key(|(r, _)| (r.game, r.experiment, r.instance));
-        let played: Vec<Played> = in_suite.iter().map(|(_, p)| p.clone()).collect();
+        let (refs, played): (Vec<EpisodeRef>, Vec<Played>) = in_suite.into_iter().unzip();
         let dir = config.results_dir.join(suite.folder());
         let summary = results::write_tables(&dir, model, &played)?;
         let game_runs: Vec<GameRun> = games
@@ -469,7 +484,7 @@ pub fn evaluate(
             .filter(|(_, g)| g.suite == suite)
             .map(|(i, g)| {
                 let (start, end) = times.get(&i).copied().unwrap_or((created, created));
-                let num_instances = in_suite.iter().filter(|(r, _)| r.game == i).count();
+                let num_instances = refs.iter().filter(|r| r.game == i).count();
                 GameRun {
                     game: g.name.clone(),
                     path: g.path.clone(),
