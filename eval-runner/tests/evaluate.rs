@@ -298,6 +298,45 @@ fn bad_input_is_refused_with_its_reason_before_anything_is_written() {
         "{message}"
     );
 
+    // A results folder that cannot be written: the run stops with the reason.
+    let a_file = write("not-a-folder", "");
+    let output = eval(
+        Path::new(&a_file),
+        &[
+            "--instances",
+            &write(
+                "bbh.json",
+                r#"[{"game": "bbh", "experiment": "word_sorting", "game_id": 0}]"#,
+            ),
+        ],
+    );
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        message.contains(&format!("cannot write into {a_file}")),
+        "{message}"
+    );
+    assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "");
+
+    // An instance list that cannot be read, and a game without its instances file.
+    let message = refused(&["--instances", "/nonexistent/list.json"]);
+    assert!(
+        message.contains("cannot read /nonexistent/list.json"),
+        "{message}"
+    );
+    let bare = scratch.path().join("bare/wordle");
+    std::fs::create_dir_all(&bare).unwrap();
+    std::fs::copy(
+        shared("clembench/wordle/clemgame.json"),
+        bare.join("clemgame.json"),
+    )
+    .unwrap();
+    let message = refused_on(&scratch.path().join("bare"), &[]);
+    assert!(
+        message.contains("in/instances.json: the game's instances file is missing"),
+        "{message}"
+    );
+
     // A results folder made with other settings is not resumed, and is left as it was.
     let earlier = scratch.path().join("earlier");
     let run_json = earlier.join("clem/smollm2/run.json");
