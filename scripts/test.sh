@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 ensure_rust_tools
 ensure_browser_tools
 ensure_embedded_model
+ensure_wordnet
 cd "$ROOT"
 
 if [ -z "${TEST_POSTGRES_URL:-}" ]; then

@@ -324,8 +324,9 @@ pub fn evaluate(
     for episode in catalog::interleave(episodes) {
         let mut played = skeleton(&episode);
         match results::read_finished(&suite_dir(&games[episode.game]), model, &played) {
-            Some(scores) => {
+            Some((scores, details)) => {
                 played.episode.episode_scores = scores;
+                played.episode.episode_details = details;
                 finished.push((episode, played));
             }
             None => to_play.push(episode),

@@ -79,6 +79,9 @@ enum Command {
         /// taboo: NLTK's English stopword list (default: looked up where NLTK keeps its data).
         #[arg(long)]
         stopwords: Option<PathBuf>,
+        /// codenames: a WordNet 3.0 dictionary folder (default: NLTK's data, else /usr/share/wordnet).
+        #[arg(long)]
+        wordnet: Option<PathBuf>,
         /// Episodes in play at once; the engine batches their model calls.
         #[arg(long, default_value_t = 32)]
         parallel: usize,
@@ -203,6 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             instances,
             model_name,
             stopwords,
+            wordnet,
             parallel,
             time_limit,
             max_tokens,
@@ -237,7 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 suites,
                 model: record,
                 selection,
-                resources: Resources { stopwords },
+                resources: Resources { stopwords, wordnet },
                 parallel,
                 time_limit,
                 show_progress: std::io::stderr().is_terminal(),

@@ -141,9 +141,13 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
             serde_json::from_str(&std::fs::read_to_string(dir.join("interactions.json")).unwrap())
                 .unwrap();
         assert_eq!(interactions["meta"]["game_name"], *game);
-        assert_eq!(
-            interactions["turns"][0][0]["action"]["type"],
-            "send message"
+        // The first round asks a player (codenames first notes the board).
+        let first_round = interactions["turns"][0].as_array().unwrap();
+        assert!(
+            first_round[..2]
+                .iter()
+                .any(|e| e["action"]["type"] == "send message"),
+            "{game}: {first_round:?}"
         );
         let requests: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join("player_1.requests.json")).unwrap(),
@@ -278,6 +282,30 @@ fn bad_input_is_refused_with_its_reason_before_anything_is_written() {
     let empty_stopwords = write("stopwords.txt", "\n");
     let message = refused(&["--stopwords", &empty_stopwords, "--suite", "clem"]);
     assert!(message.contains("the stopword list is empty"), "{message}");
+
+    // codenames without WordNet's nouns.
+    let no_wordnet = scratch.path().join("no-wordnet");
+    std::fs::create_dir_all(&no_wordnet).unwrap();
+    let message = refused(&["--wordnet", no_wordnet.to_str().unwrap(), "--suite", "clem"]);
+    assert!(
+        message.contains("codenames: needs a WordNet 3.0 dictionary folder (with index.noun and noun.exc): give --wordnet DIR; looked in"),
+        "{message}"
+    );
+
+    // codenames with rule flags other than clembench 2.0's.
+    let codenames = scratch.path().join("flags/codenames");
+    std::fs::create_dir_all(codenames.join("in")).unwrap();
+    let source = shared("clembench/codenames");
+    std::fs::copy(source.join("clemgame.json"), codenames.join("clemgame.json")).unwrap();
+    let text = std::fs::read_to_string(source.join("in/instances.json")).unwrap();
+    let reprompting = text.replacen("\"REPROMPT ON ERROR\": false", "\"REPROMPT ON ERROR\": true", 1);
+    assert_ne!(reprompting, text);
+    std::fs::write(codenames.join("in/instances.json"), reprompting).unwrap();
+    let message = refused_on(&scratch.path().join("flags"), &[]);
+    assert!(
+        message.contains("instances.json: experiment risk_low: only clembench 2.0's rule flags are played"),
+        "{message}"
+    );
 
     // A game whose instances file is broken is named with the file and the experiment.
     let games = scratch.path().join("games/taboo");

@@ -98,12 +98,8 @@ fn check_episode(dir: &Path, episode: &Episode) {
                 .unwrap()
                 .iter()
                 .map(|e| {
-                    let content = match &e["action"]["content"] {
-                        Value::String(text) => text.clone(),
-                        other => other.to_string(),
-                    };
                     let text = |v: &Value| v.as_str().unwrap().to_string();
-                    [text(&e["from"]), text(&e["to"]), text(&e["action"]["type"]), content]
+                    [text(&e["from"]), text(&e["to"]), text(&e["action"]["type"]), content_text(&e["action"]["content"])]
                 })
                 .collect()
         })
@@ -111,9 +107,17 @@ fn check_episode(dir: &Path, episode: &Episode) {
     let played: Vec<Vec<[String; 4]>> = episode
         .turns
         .iter()
-        .map(|round| round.iter().map(|e| [e.from.name(), e.to.name(), e.kind.clone(), e.content.clone()]).collect())
+        .map(|round| round.iter().map(|e| [e.from.name(), e.to.name(), e.kind.clone(), content_text(&e.content)]).collect())
         .collect();
     assert_eq!(played, recorded, "{}", dir.display());
+}
+
+/// Event content as compared: text as it is, anything else as JSON.
+fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn instance_dirs(game: &Path) -> Vec<PathBuf> {
@@ -270,7 +274,7 @@ fn wordle_withcritic_asks_the_critic_before_each_committed_guess() {
     let round = &changed.turns[0];
     assert_eq!(round[0].content, format!("{}\n\nclue: {}", experiment.guesser_prompt, instance.target_word_clue));
     assert_eq!(round[2].content, format!("{}\n\nclue: {}\nexplanation: a fruit\nguess: apple", experiment.guesser_critic_prompt, instance.target_word_clue));
-    assert!(round[4].content.starts_with(&format!("clue: {}\nguess_agreement: no\nagreement_explanation: not a ball\n\n", instance.target_word_clue)));
+    assert!(round[4].text().starts_with(&format!("clue: {}\nguess_agreement: no\nagreement_explanation: not a ball\n\n", instance.target_word_clue)));
     assert_eq!(episode_score(&changed, "Main Score"), 100.0);
     assert_eq!(episode_score(&changed, "Request Count"), 3.0);
     assert_eq!(episode_score(&changed, "Non-Repetition-Guesser-On-Critic-Disagreement"), 1.0);
@@ -289,7 +293,7 @@ fn wordle_withcritic_asks_the_critic_before_each_committed_guess() {
     assert_eq!(episode_score(&kept, "Main Score"), 50.0);
     assert_eq!(episode_score(&kept, "Repetition-Guesser-On-Critic-Agreement"), 0.5);
     assert_eq!(episode_score(&kept, "Non-Repetition-Guesser-On-Critic-Agreement"), 0.5);
-    assert!(kept.turns[1][2].content.ends_with("\n\nProvide your response only in this format.\nexplanation: details\nagreement: yes or no"));
+    assert!(kept.turns[1][2].text().ends_with("\n\nProvide your response only in this format.\nexplanation: details\nagreement: yes or no"));
 
     // A critic that answers neither yes nor no aborts the game with NaN scores.
     let broken = play(Variant::WithCritic, experiment, instance, &mut scripted(&[wrong, "explanation: hmm\nagreement: maybe"])).unwrap();
@@ -407,9 +411,9 @@ fn guesswhat_scores_a_guess_by_its_speed_and_refuses_questions_about_the_word_it
     let instance = &experiment.game_instances[0];
     assert_eq!((instance.target_word.as_str(), experiment.max_turns), ("Pepsi", 8));
     let quick = play(experiment, instance, &mut scripted(&["QUESTION: Is it a drink?", "ANSWER: yes", "GUESS: Pepsi."])).unwrap();
-    assert!(quick.turns[0][0].content.ends_with("['Copper', 'Lead', 'Pepsi', 'Lemonade', 'Carbon', 'Gold', 'Chair', 'Dresser']"));
-    assert!(quick.turns[0][0].content.contains("is 7."));
-    assert!(quick.turns[0][2].content.contains("word: Pepsi,") && quick.turns[0][2].content.ends_with("\n\nQUESTION: Is it a drink?"));
+    assert!(quick.turns[0][0].text().ends_with("['Copper', 'Lead', 'Pepsi', 'Lemonade', 'Carbon', 'Gold', 'Chair', 'Dresser']"));
+    assert!(quick.turns[0][0].text().contains("is 7."));
+    assert!(quick.turns[0][2].text().contains("word: Pepsi,") && quick.turns[0][2].text().ends_with("\n\nQUESTION: Is it a drink?"));
     assert_eq!(quick.turns[1][0].content, "ANSWER: yes");
     assert_eq!(quick.turns[1][2].content, "pepsi");
     assert_eq!((episode_score(&quick, "Main Score"), episode_score(&quick, "Speed"), episode_score(&quick, "Request Count")), (100.0, 100.0, 2.0));
@@ -476,9 +480,9 @@ fn privateshared_scores_slot_filling_and_what_the_asides_say_the_questioner_know
     assert_eq!(episode.turns.len(), 6, "the probing before the first request, then one round per slot");
     assert_eq!(episode.turns[0][0].content, instance.initial_prompt);
     assert_eq!(episode.turns[0][1].content, "Ok.");
-    assert!(episode.turns[0][2].content.starts_with("ME:  "), "the first try's reminder is empty");
-    assert!(episode.turns[1][2].content.starts_with(&format!("{}: ", instance.tag)));
-    assert!(episode.turns[1].iter().any(|e| e.content.starts_with("Value for from anticipated; ground truth turn updated from 3 to 0.")));
+    assert!(episode.turns[0][2].text().starts_with("ME:  "), "the first try's reminder is empty");
+    assert!(episode.turns[1][2].text().starts_with(&format!("{}: ", instance.tag)));
+    assert!(episode.turns[1].iter().any(|e| e.text().starts_with("Value for from anticipated; ground truth turn updated from 3 to 0.")));
     for (name, value) in [("Accuracy", 1.0), ("Kappa", 1.0), ("Slot-Filling-Accuracy", 1.0), ("Main Score", 100.0), ("Success", 1.0)] {
         assert_eq!(episode_score(&episode, name), value, "{name}");
     }
@@ -503,7 +507,7 @@ fn privateshared_scores_slot_filling_and_what_the_asides_say_the_questioner_know
 
     // An aside never answered aborts after five tries, each with the next reminder.
     let episode = play(&texts, experiment, instance, &mut scripted(&["I cannot say."; 5])).unwrap();
-    let asked: Vec<&str> = episode.turns[0].iter().filter(|e| e.kind == "send message").skip(1).map(|e| e.content.as_str()).collect();
+    let asked: Vec<&str> = episode.turns[0].iter().filter(|e| e.kind == "send message").skip(1).map(|e| e.text()).collect();
     assert_eq!(asked.len(), 5);
     assert!(asked[1].starts_with("ME: Please answer this question carefully. "));
     assert_eq!(episode.turns[0].last().unwrap().content, "Abort: invalid format in probing.");
@@ -520,7 +524,7 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     // Guest room -west- Kitchen -south- Bedroom -east- Balcony.
     assert_eq!(instance.current_position, "Guest room");
     let tour = play(Variant::Explore, instance, &mut scripted(&["GO: west", "GO: south", "go: East", "DONE"])).unwrap();
-    assert!(tour.turns[0][0].content.ends_with("You are in the Guest room. Currently available directions: west. What is your next command?"));
+    assert!(tour.turns[0][0].text().ends_with("You are in the Guest room. Currently available directions: west. What is your next command?"));
     assert_eq!(tour.turns[0][5].content, "You have made a step and entered Kitchen. Currently available directions: south, east. What is your next command?");
     assert_eq!(tour.turns[0][6].content, r#"{"old": "Guest room", "new": "Kitchen"}"#);
     assert_eq!(tour.turns[1][0].content, tour.turns[0][5].content);
@@ -531,7 +535,7 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
 
     // A blocked move, one good move, then a stop with half the rooms seen: 2 × 100 × 50 / 150.
     let short = play(Variant::Explore, instance, &mut scripted(&["GO: north", "GO: west", "DONE"])).unwrap();
-    assert!(short.turns[0][5].content.starts_with("The move is not valid. You are still in the Guest room."));
+    assert!(short.turns[0][5].text().starts_with("The move is not valid. You are still in the Guest room."));
     assert_eq!((episode_score(&short, "moves"), episode_score(&short, "valid_moves")), (2.0, 1.0));
     assert_eq!((episode_score(&short, "Lose"), episode_score(&short, "Main Score")), (1.0, 2.0 * 100.0 * 50.0 / 150.0));
     // Going back where it came from, with a room still to see, is not a good move.
@@ -556,7 +560,7 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     assert_eq!(graph.turns.last().unwrap().last().unwrap().kind, "stop");
     assert_eq!((episode_score(&graph, "moves"), episode_score(&graph, "valid_moves")), (4.0, 1.0));
     let bare = play(Variant::GraphReasoning, instance, &mut scripted(&["GO: north"])).unwrap();
-    assert_eq!((bare.turns[0][2].content.as_str(), episode_score(&bare, "Aborted")), ("abort game", 1.0));
+    assert_eq!((bare.turns[0][2].text(), episode_score(&bare, "Aborted")), ("abort game", 1.0));
     let unreadable_graph = drawn("DONE").replace(r#"("Attic", "Kitchen")"#, r#"("Attic" "Kitchen")"#);
     let broken = play(Variant::GraphReasoning, instance, &mut scripted(&[unreadable_graph.as_str()])).unwrap();
     assert_eq!(episode_score(&broken, "Aborted"), 1.0);
@@ -565,7 +569,7 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     let instance = &experiments[0].game_instances[0];
     assert_eq!(instance.specific_room.as_deref(), Some("Bar"));
     let here = play(Variant::SpecificRoom, instance, &mut scripted(&["DONE"])).unwrap();
-    assert!(here.turns[0][0].content.contains("The target room is Bar. You are in the Bar."));
+    assert!(here.turns[0][0].text().contains("The target room is Bar. You are in the Bar."));
     assert_eq!((episode_score(&here, "Success"), episode_score(&here, "Main Score")), (1.0, 100.0));
     let away = play(Variant::SpecificRoom, instance, &mut scripted(&["GO: west", "DONE"])).unwrap();
     assert_eq!((episode_score(&away, "Lose"), episode_score(&away, "Main Score")), (1.0, 0.0));
@@ -602,9 +606,9 @@ fn wordle_withclue_gives_the_clue_first_and_scores_a_win_by_its_round() {
     let instance = &experiment.game_instances[0];
     let mut model = scripted(&["explanation: the clue\nguess: apple", "explanation: feedback\nguess: party"]);
     let episode = play(Variant::WithClue, experiment, instance, &mut model).unwrap();
-    let first = &episode.turns[0][0].content;
+    let first = episode.turns[0][0].text();
     assert!(first.starts_with(&experiment.guesser_prompt) && first.ends_with(&format!("\n\nclue: {}", instance.target_word_clue)));
-    assert!(episode.turns[0][2].content.contains(&format!("target_word_clue = {}", instance.target_word_clue)));
+    assert!(episode.turns[0][2].text().contains(&format!("target_word_clue = {}", instance.target_word_clue)));
     assert_eq!(episode_score(&episode, "Main Score"), 50.0);
 
     let three = ["explanation: a\nguess: apple", "explanation: b\nguess: beach", "explanation: c\nguess: party"];
@@ -691,7 +695,7 @@ fn mmlu_pro_reads_one_letter_and_aborts_on_none_or_several() {
     let (experiment, instance) = (&experiments[0], &experiments[0].game_instances[0]);
     let asked = |answer: &'static str| play(Benchmark::MmluPro, experiment, instance, &mut scripted(&[answer])).unwrap();
     let right = asked("Let me think. The answer is (A).");
-    assert!(right.turns[0][0].content.ends_with(&instance.input), "the question closes the prompt");
+    assert!(right.turns[0][0].text().ends_with(&instance.input), "the question closes the prompt");
     assert_eq!(episode_score(&right, "Main Score"), 100.0);
     assert_eq!(episode_score(&asked("the answer is B"), "Main Score"), 0.0);
     for unreadable in ["The Answer is (A)", "answer is (A) or answer is (B)", "answer is (K)"] {
@@ -721,7 +725,7 @@ fn cladder_reads_a_first_word_of_yes_or_no() {
     assert_eq!(instance.target, "yes");
     let asked = |answer: &str| play(Benchmark::Cladder, experiment, instance, &mut scripted(&[answer])).unwrap();
     let right = asked("Yes, because the vaccine raises recovery.");
-    assert!(right.turns[0][0].content.contains(&instance.input), "the question is in the prompt");
+    assert!(right.turns[0][0].text().contains(&instance.input), "the question is in the prompt");
     assert_eq!(episode_score(&right, "Main Score"), 100.0);
     assert_eq!(right.turns[0].last().unwrap().kind, "correct label");
     assert_eq!(episode_score(&asked("no."), "Main Score"), 0.0);
@@ -758,4 +762,217 @@ fn eqbench_scores_ratings_by_their_distance_from_the_reference() {
         assert_eq!(episode_score(&episode, "Aborted"), 1.0, "{unreadable}");
         assert!(episode_score(&episode, "Main Score").is_nan());
     }
+}
+
+/// codenames' experiments and what its game master reads beside them: its
+/// prompt templates and WordNet's nouns (Debian's wordnet-base, which
+/// scripts/test.sh installs).
+fn codenames_setup() -> (Vec<eval_runner::games::codenames::Experiment>, eval_runner::games::codenames::Materials) {
+    use eval_runner::games::{codenames, wordnet::NounLemmatizer};
+    let game = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/clembench/codenames");
+    let prompts = codenames::Prompts::read(&game).unwrap();
+    let nouns = NounLemmatizer::read(Path::new("/usr/share/wordnet")).expect("WordNet 3.0 in /usr/share/wordnet");
+    (clembench_experiments("codenames"), codenames::Materials { prompts, nouns })
+}
+
+fn named<'e>(experiments: &'e [eval_runner::games::codenames::Experiment], name: &str) -> &'e eval_runner::games::codenames::Experiment {
+    experiments.iter().find(|e| e.name == name).unwrap()
+}
+
+fn turn_score(episode: &Episode, turn: usize, name: &str) -> f64 {
+    episode.turn_scores[turn].1.iter().find(|(k, _)| k == name).map(|(_, v)| *v).unwrap()
+}
+
+fn kinds(round: &[eval_runner::games::Event]) -> Vec<&str> {
+    round.iter().map(|e| e.kind.as_str()).collect()
+}
+
+#[test]
+fn codenames_is_won_when_the_guesser_reveals_every_team_word() {
+    use eval_runner::games::codenames::play;
+    // No clemcore recording of this game exists here: replies written from its NOTES.md.
+    let (experiments, materials) = codenames_setup();
+    let experiment = named(&experiments, "opponent_none");
+    let instance = &experiment.game_instances[0];
+    assert_eq!(instance.assignments.team, ["bed", "leprechaun", "novel", "buck", "forest", "tie", "star", "angel", "germany"]);
+    let replies = [
+        "CLUE: Sleep.\nTARGETS: bed,star, 'angel'",
+        "GUESS: bed, star, angel",
+        "CLUE: dwarf\nTARGETS: leprechaun, novel, buck",
+        "GUESS: leprechaun, novel, buck",
+        "CLUE: woods\nTARGETS: forest, tie, germany",
+        "GUESS: forest, tie, germany",
+    ];
+    let episode = play(experiment, instance, &materials, &mut scripted(&replies)).unwrap();
+    assert_eq!(episode.turns.len(), 3);
+
+    let first = &episode.turns[0];
+    assert_eq!(
+        kinds(first),
+        [
+            "board status", "send message", "get message", "clue", "targets", "word targeted", "word targeted", "word targeted",
+            "send message", "get message", "guesses", "team revealed", "target revealed", "team revealed", "target revealed",
+            "team revealed", "target revealed",
+        ]
+    );
+    assert_eq!(first[0].content["hidden"]["team"].as_array().unwrap().len(), 9);
+    assert!(first[1].text().contains("Your team words are: bed, leprechaun, novel, buck, forest, tie, star, angel, germany.\n"));
+    assert!(first[1].text().ends_with("The kill words are: death."));
+    assert_eq!((first[3].content.clone(), first[4].content.clone()), (Value::from("sleep"), serde_json::json!(["bed", "star", "angel"])));
+    assert_eq!(first[5].content, serde_json::json!({"word": "bed", "assignment": "team"}));
+    // The guesser sees every hidden word in board order, the clue and the number of targets.
+    assert!(first[8].text().contains("'sleep'") && first[8].text().contains("up to 3 words"));
+    assert!(first[8].text().ends_with(&format!("\n\n{}", instance.board.join(", "))));
+
+    let second = &episode.turns[1];
+    assert!(second[1].text().starts_with("The words bed, star, angel were guessed correctly. Your teammate's turn ended there.\n"));
+    assert!(second[1].text().contains("Your remaining team words are: leprechaun, novel, buck, forest, tie, germany.\n"));
+    let guesser_context = second[8].text();
+    assert!(guesser_context.starts_with("The words bed, star, angel were guessed correctly. Your turn ended there.\n"));
+    let hidden: Vec<&str> = instance.board.iter().map(String::as_str).filter(|w| !["bed", "star", "angel"].contains(w)).collect();
+    assert!(guesser_context.contains("'dwarf'") && guesser_context.ends_with(&format!("\n\n{}", hidden.join(", "))));
+
+    // The end is found before the opponent's move and logged twice, as clembench does.
+    let last = episode.turns[2].iter().rev().take(2).map(|e| (e.kind.as_str(), e.text())).collect::<Vec<_>>();
+    assert_eq!(last, [("game end", "team has won"), ("game end", "team has won")]);
+
+    assert_eq!(episode.episode_details[1], ("experiment name".to_string(), Value::from("opponent_none")));
+    assert_eq!(episode.turn_details[0].1[0].1["targeted"]["team"], 3);
+    for (name, expected) in [
+        ("Main Score", 100.0),
+        ("Success", 1.0),
+        ("Aborted", 0.0),
+        ("Number of turns", 4.0),
+        ("Efficiency", 1.0),
+        ("Episode Recall", 1.0),
+        ("Episode Negative Recall", 1.0),
+        ("Cluegiver strip words", 2.0),
+        ("Guesser strip words", 0.0),
+        ("Request Count", 6.0),
+        ("Request Success Ratio", 1.0),
+        ("Average Cluegiver Team Recall", 0.611),
+    ] {
+        assert_eq!(episode_score(&episode, name), expected, "{name}");
+    }
+    assert_eq!((turn_score(&episode, 0, "Cluegiver Team Recall"), turn_score(&episode, 0, "Cluegiver Team F1")), (0.333, 0.5));
+    assert_eq!(turn_score(&episode, 2, "Guesser Team Recall"), 1.0);
+}
+
+#[test]
+fn codenames_is_lost_on_a_kill_word_and_the_opponent_moves_as_cpython_would() {
+    use eval_runner::games::codenames::play;
+    let (experiments, materials) = codenames_setup();
+    let experiment = named(&experiments, "risk_high");
+    let instance = &experiment.game_instances[0];
+    assert_eq!(instance.assignments.assassin, ["bill", "glass", "lap", "africa", "chair"]);
+    let replies = ["CLUE: weather\nTARGETS: wind", "GUESS: wind", "CLUE: eye\nTARGETS: pupil, glass", "GUESS: glass, pupil"];
+    let episode = play(experiment, instance, &materials, &mut scripted(&replies)).unwrap();
+
+    // random.seed(42); random.sample(opponent words, 1) picks "rabbit" in CPython.
+    let moved = episode.turns[0].last().unwrap();
+    assert_eq!((moved.kind.as_str(), moved.content.clone()), ("opponent revealed", serde_json::json!({"word": "rabbit", "assignment": "opponent"})));
+    // The cluegiver's next prompt was written before the opponent moved; the guesser's after.
+    assert!(episode.turns[1][1].text().contains("Remaining words for your opponent are: racket, rabbit, jupiter"));
+    assert!(!episode.turns[1][8].text().contains("rabbit"));
+
+    let second = &episode.turns[1];
+    let tail: Vec<&str> = kinds(second).into_iter().rev().take(6).collect();
+    assert_eq!(tail, ["game end", "game end", "turn end after", "target revealed", "team revealed", "guesses"]);
+    assert_eq!(second.last().unwrap().content, "opponent has won through assassin");
+    for (name, expected) in [
+        ("Main Score", 0.0),
+        ("Lose", 1.0),
+        ("Success", 0.0),
+        ("Game ended through assassin", 1.0),
+        ("Number of turns", 3.0),
+        ("Episode Recall", 0.111),
+        ("Episode Negative Recall", 0.938),
+        ("Efficiency", 0.5),
+    ] {
+        assert_eq!(episode_score(&episode, name), expected, "{name}");
+    }
+    for (name, expected) in [
+        ("Guesser Number of Guesses", 2.0),
+        ("Guesser Number of Revealed Words", 1.0),
+        ("Guesser Number of Unrevealed Guesses", 1.0),
+        ("Guesser Target Precision", 1.0),
+        ("Guesser Target Recall", 0.5),
+        ("Guesser Team Precision", 0.0),
+        ("Cluegiver Team Precision", 0.5),
+    ] {
+        assert_eq!(turn_score(&episode, 1, name), expected, "{name}");
+    }
+}
+
+#[test]
+fn codenames_is_lost_when_the_opponent_reveals_its_last_word() {
+    use eval_runner::games::codenames::play;
+    let (experiments, materials) = codenames_setup();
+    let experiment = named(&experiments, "opponent_difficult");
+    assert_eq!(experiment.opponent_difficulty, 2);
+    let instance = &experiment.game_instances[0];
+    // Each round the guesser reveals a distractor, which ends the team's turn.
+    let replies: Vec<String> = [("wealth", "millionaire"), ("letter", "mail"), ("hammer", "nail"), ("airport", "plane")]
+        .iter()
+        .flat_map(|(clue, word)| [format!("CLUE: {clue}\nTARGETS: {word}"), format!("GUESS: {word}")])
+        .collect();
+    let episode = play(experiment, instance, &materials, &mut scripted(&replies)).unwrap();
+    let opponent_moves: Vec<Vec<&str>> = episode
+        .turns
+        .iter()
+        .map(|round| round.iter().filter(|e| e.kind == "opponent revealed").map(|e| e.content["word"].as_str().unwrap()).collect())
+        .collect();
+    // What CPython's random.sample picks from one generator seeded with 42.
+    assert_eq!(opponent_moves, [["glass", "opera"], ["soldier", "moon"], ["plot", "king"], ["lion", "hood"]]);
+    assert!(episode.turns[1][1].text().starts_with("The word millionaire was guessed but is an innocent word. Your teammate's turn ended there.\n"));
+    // Found after the opponent's move: logged once.
+    assert_eq!(kinds(episode.turns.last().unwrap()).iter().filter(|k| **k == "game end").count(), 1);
+    assert_eq!(episode.turns.last().unwrap().last().unwrap().content, "opponent has won");
+    for (name, expected) in [("Lose", 1.0), ("Main Score", 0.0), ("Number of turns", 5.0), ("Episode Recall", 0.0), ("Game ended through assassin", 0.0)] {
+        assert_eq!(episode_score(&episode, name), expected, "{name}");
+    }
+}
+
+#[test]
+fn codenames_aborts_on_each_broken_rule() {
+    use eval_runner::games::codenames::play;
+    let (experiments, materials) = codenames_setup();
+    let experiment = named(&experiments, "opponent_none");
+    let instance = &experiment.game_instances[0];
+    let clue = "CLUE: sleep\nTARGETS: bed, star";
+    let first_round = ["CLUE: sleep\nTARGETS: bed", "GUESS: bed"];
+    // (replies, the error's type, whose error it counts as, "Number of turns")
+    let cases: Vec<(Vec<&str>, &str, &str, f64)> = vec![
+        (vec!["CLUE: sleep\nTARGETS: bed\nThanks!"], "rambling error", "Cluegiver", 1.0),
+        (vec!["Clue: sleep\nTARGETS: bed"], "prefix error", "Cluegiver", 1.0),
+        (vec!["CLUE: sleep\nTARGET: bed"], "prefix error", "Cluegiver", 1.0),
+        // clembench counts this one against the guesser.
+        (vec!["CLUE: sleep, 2\nTARGETS: bed, star"], "clue line contains the number of targets", "Guesser", 1.0),
+        (vec!["CLUE: deep sleep\nTARGETS: bed"], "clue contains spaces", "Cluegiver", 1.0),
+        (vec!["CLUE: Beds\nTARGETS: star"], "clue is morphologically related to word on the board", "Cluegiver", 1.0),
+        (vec!["CLUE: bed\nTARGETS: star"], "clue is morphologically related to word on the board", "Cluegiver", 1.0),
+        (vec!["CLUE: sleep\nTARGETS: pillow"], "target is hallucination", "Cluegiver", 1.0),
+        (vec!["CLUE: sleep\nTARGETS: bed, bed"], "target appears more than once in utterance", "Cluegiver", 1.0),
+        (vec![clue, "GUESS: bed\nstar"], "rambling error", "Guesser", 2.0),
+        (vec![clue, "bed, star"], "prefix error", "Guesser", 2.0),
+        (vec![clue, "GUESS: bed, star, angel"], "wrong number of guesses", "Guesser", 2.0),
+        (vec![clue, "GUESS: sleep"], "guess is clue word", "Guesser", 2.0),
+        (vec![clue, "GUESS: pillow"], "guess word is hallucination", "Guesser", 2.0),
+        (vec![clue, "GUESS: bed, bed"], "guess appears more than once in utterance", "Guesser", 2.0),
+        ([&first_round[..], &["CLUE: rest\nTARGETS: bed"]].concat(), "target was already guessed", "Cluegiver", 2.0),
+        ([&first_round[..], &["CLUE: rest\nTARGETS: star", "GUESS: bed"]].concat(), "guess was already guessed", "Guesser", 3.0),
+    ];
+    for (replies, kind, player, turns) in cases {
+        let episode = play(experiment, instance, &materials, &mut scripted(&replies)).unwrap();
+        let error = episode.turns.last().unwrap().iter().find(|e| e.kind == "validation error").expect("a validation error");
+        assert_eq!((error.content["type"].as_str(), error.content["player"].as_str()), (Some(kind), Some(player)), "{replies:?}");
+        assert!(!error.content["message"].as_str().unwrap().is_empty());
+        assert!(episode_score(&episode, "Main Score").is_nan(), "{replies:?}");
+        let counts = ["Aborted", "Lose", "Violated Request Count", "Number of turns"].map(|name| episode_score(&episode, name));
+        assert_eq!(counts, [1.0, 0.0, 1.0, turns], "{replies:?}");
+        let last_turn = episode.turn_scores.len() - 1;
+        assert_eq!(turn_score(&episode, last_turn, &format!("{player} validation error")), 1.0, "{replies:?}");
+    }
+    let related = play(experiment, instance, &materials, &mut scripted(&["CLUE: Beds\nTARGETS: star"])).unwrap();
+    assert_eq!(related.turns[0].last().unwrap().content["similar_board_word"], "bed");
 }

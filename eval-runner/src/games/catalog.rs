@@ -3,8 +3,9 @@
 //! static suite when its folder lies under a `static` folder, as clembench's
 //! benchmarks do; every other game is a clemgame.
 
+use super::wordnet::NounLemmatizer;
 use super::{
-    eqbench, guesswhat, ifeval, imagegame, matchit_ascii, privateshared, referencegame,
+    codenames, eqbench, guesswhat, ifeval, imagegame, matchit_ascii, privateshared, referencegame,
     single_turn, taboo, textmapworld, wordle, Episode, GameError, Responder,
 };
 use serde::de::DeserializeOwned;
@@ -24,6 +25,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "matchit_ascii",
     "guesswhat",
     "privateshared",
+    "codenames",
     "textmapworld",
     "textmapworld_specificroom",
     "textmapworld_graphreasoning",
@@ -55,6 +57,14 @@ impl Suite {
 pub struct CatalogError {
     pub file: String,
     pub message: String,
+}
+
+/// A problem with what a game reads beside its instances, named by the game.
+fn game_error(game: &'static str) -> impl Fn(String) -> CatalogError {
+    move |message| CatalogError {
+        file: game.to_string(),
+        message,
+    }
 }
 
 fn error(file: &Path, message: impl Into<String>) -> CatalogError {
@@ -138,6 +148,7 @@ with_instances!(
     wordle::Experiment => wordle::Instance,
     matchit_ascii::Experiment => matchit_ascii::Instance,
     guesswhat::Experiment => guesswhat::Instance,
+    codenames::Experiment => codenames::Instance,
     single_turn::Experiment => single_turn::Instance
 );
 
@@ -186,6 +197,8 @@ where
 pub struct Resources {
     /// taboo: NLTK's English stopword list, one word per line.
     pub stopwords: Option<PathBuf>,
+    /// codenames: a WordNet 3.0 dictionary folder (with `index.noun` and `noun.exc`).
+    pub wordnet: Option<PathBuf>,
 }
 
 /// An entry of `clemgame.json` (a single object or a list of them).
@@ -314,6 +327,16 @@ struct InstancesFile {
     raw: Vec<Value>,
 }
 
+impl InstancesFile {
+    /// The game's folder: the instances file lies in its `in/`.
+    fn game_dir(&self) -> &Path {
+        self.path
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."))
+    }
+}
+
 fn read_experiments(path: PathBuf) -> Result<InstancesFile, CatalogError> {
     let text = std::fs::read_to_string(&path).map_err(|e| error(&path, e.to_string()))?;
     let mut value: Value = serde_json::from_str(&text).map_err(|e| error(&path, e.to_string()))?;
@@ -404,25 +427,30 @@ fn master(
             guesswhat::play(e, i, m)
         }),
         "privateshared" => {
-            let game_dir = source
-                .path
-                .parent()
-                .and_then(Path::parent)
-                .unwrap_or(Path::new("."));
             let names: Vec<&str> = source
                 .raw
                 .iter()
                 .filter_map(|e| e.get("name")?.as_str())
                 .collect();
-            let texts =
-                privateshared::Texts::read(game_dir, &names).map_err(|message| CatalogError {
-                    file: "privateshared".into(),
-                    message,
-                })?;
+            let texts = privateshared::Texts::read(source.game_dir(), &names)
+                .map_err(game_error("privateshared"))?;
             rules(
                 typed::<privateshared::Experiment>(source)?,
                 move |e, i, m| privateshared::play(&texts, e, i, m),
             )
+        }
+        "codenames" => {
+            let experiments = typed::<codenames::Experiment>(source)?;
+            codenames::check_flags(&experiments).map_err(|message| error(&source.path, message))?;
+            let prompts =
+                codenames::Prompts::read(source.game_dir()).map_err(game_error("codenames"))?;
+            let materials = codenames::Materials {
+                prompts,
+                nouns: read_wordnet(resources)?,
+            };
+            rules(experiments, move |e, i, m| {
+                codenames::play(e, i, &materials, m)
+            })
         }
         "textmapworld" => rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
             textmapworld::play(textmapworld::Variant::Explore, i, m)
@@ -460,32 +488,30 @@ fn single(
     ))
 }
 
+/// Where NLTK keeps its data: `$NLTK_DATA`, `~/nltk_data` and the system folders.
+fn nltk_data(relative: &str) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = std::env::var_os("NLTK_DATA")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default();
+    roots.extend(std::env::var_os("HOME").map(|home| PathBuf::from(home).join("nltk_data")));
+    roots.extend(["/usr/share/nltk_data", "/usr/local/share/nltk_data"].map(PathBuf::from));
+    roots.into_iter().map(|root| root.join(relative)).collect()
+}
+
+fn not_found(game: &'static str, what: &str, tried: &[PathBuf]) -> CatalogError {
+    let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    game_error(game)(format!("needs {what}; looked in {}", tried.join(", ")))
+}
+
 /// NLTK's English stopwords: the given file, else where NLTK keeps its data.
 fn read_stopwords(resources: &Resources) -> Result<HashSet<String>, CatalogError> {
-    let candidates: Vec<PathBuf> = match &resources.stopwords {
+    let candidates = match &resources.stopwords {
         Some(path) => vec![path.clone()],
-        None => {
-            let mut roots: Vec<PathBuf> = std::env::var_os("NLTK_DATA")
-                .map(|v| std::env::split_paths(&v).collect())
-                .unwrap_or_default();
-            roots
-                .extend(std::env::var_os("HOME").map(|home| PathBuf::from(home).join("nltk_data")));
-            roots.extend(["/usr/share/nltk_data", "/usr/local/share/nltk_data"].map(PathBuf::from));
-            roots
-                .into_iter()
-                .map(|root| root.join("corpora/stopwords/english"))
-                .collect()
-        }
+        None => nltk_data("corpora/stopwords/english"),
     };
     let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-        let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-        return Err(CatalogError {
-            file: "taboo".to_string(),
-            message: format!(
-                "needs NLTK's English stopword list (one word per line): give --stopwords FILE; looked in {}",
-                tried.join(", ")
-            ),
-        });
+        let what = "NLTK's English stopword list (one word per line): give --stopwords FILE";
+        return Err(not_found("taboo", what, &candidates));
     };
     let text = std::fs::read_to_string(path).map_err(|e| error(path, e.to_string()))?;
     let words: HashSet<String> = text
@@ -498,6 +524,24 @@ fn read_stopwords(resources: &Resources) -> Result<HashSet<String>, CatalogError
         return Err(error(path, "the stopword list is empty"));
     }
     Ok(words)
+}
+
+/// WordNet's nouns: the given folder, else NLTK's copy, else Debian's `wordnet-base`.
+fn read_wordnet(resources: &Resources) -> Result<NounLemmatizer, CatalogError> {
+    let candidates = match &resources.wordnet {
+        Some(dir) => vec![dir.clone()],
+        None => {
+            let mut dirs = nltk_data("corpora/wordnet");
+            dirs.push(PathBuf::from("/usr/share/wordnet"));
+            dirs
+        }
+    };
+    let Some(dir) = candidates.iter().find(|d| d.join("index.noun").is_file()) else {
+        let what =
+            "a WordNet 3.0 dictionary folder (with index.noun and noun.exc): give --wordnet DIR";
+        return Err(not_found("codenames", what, &candidates));
+    };
+    NounLemmatizer::read(dir).map_err(game_error("codenames"))
 }
 
 /// One (game, experiment, game_id) to play, as an instance list names it.

@@ -87,5 +87,5 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
             (Some(exact), fullscale_score(&ratings, &instance.target))
         }
     };
-    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main) })
+    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main), ..Default::default() })
 }

@@ -311,5 +311,6 @@ fn score(experiment: &Experiment, turns: Vec<Vec<Event>>) -> Episode {
         turns,
         turn_scores,
         episode_scores,
+        ..Default::default()
     }
 }

@@ -378,6 +378,7 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
         turns: vec![round],
         turn_scores: Vec::new(),
         episode_scores: default_scores(Some(all), if all { 100.0 } else { 0.0 }),
+        ..Default::default()
     })
 }
 

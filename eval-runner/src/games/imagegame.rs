@@ -300,6 +300,7 @@ fn score(
         turns,
         turn_scores,
         episode_scores,
+        ..Default::default()
     }
 }
 

@@ -252,5 +252,6 @@ fn score(turns: Vec<Vec<Event>>, aborted: bool, decisions: [Option<bool>; 2]) ->
         turns,
         turn_scores,
         episode_scores,
+        ..Default::default()
     }
 }

@@ -4,18 +4,21 @@
 //! [`Responder`]; the model behind it may be the engine or a recording.
 
 pub mod catalog;
+pub mod codenames;
 pub mod eqbench;
 pub mod guesswhat;
 pub mod ifeval;
 pub mod imagegame;
 pub mod matchit_ascii;
 pub mod privateshared;
+pub mod python_random;
 pub mod referencegame;
 pub mod results;
 pub mod single_turn;
 pub mod taboo;
 pub mod textmapworld;
 pub mod wordle;
+pub mod wordnet;
 
 /// An experiment of an instances file, for the games that read only its instances.
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -48,13 +51,23 @@ pub struct Event {
     pub to: Party,
     /// clemcore's action type, e.g. "send message", "get message", "parse".
     pub kind: String,
-    pub content: String,
+    /// Mostly text; some games log structured content (codenames' board).
+    pub content: serde_json::Value,
     pub timestamp: String,
 }
 
 impl Event {
     pub fn now(from: Party, to: Party, kind: &str, content: &str) -> Self {
-        Self { from, to, kind: kind.into(), content: content.into(), timestamp: timestamp_now() }
+        Self::structured(from, to, kind, content.into())
+    }
+
+    pub fn structured(from: Party, to: Party, kind: &str, content: serde_json::Value) -> Self {
+        Self { from, to, kind: kind.into(), content, timestamp: timestamp_now() }
+    }
+
+    /// The content when it is text, else "".
+    pub fn text(&self) -> &str {
+        self.content.as_str().unwrap_or_default()
     }
 }
 
@@ -66,6 +79,10 @@ pub fn timestamp_now() -> String {
 /// Scores in the order the game logs them; NaN where clemcore writes NaN.
 pub type Scores = Vec<(String, f64)>;
 
+/// Entries of `scores.json` that are not numbers (codenames' tallies of a
+/// round, its experiment's name), in the order the game logs them.
+pub type Details = Vec<(String, serde_json::Value)>;
+
 /// What one episode produced.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Episode {
@@ -74,6 +91,9 @@ pub struct Episode {
     /// By clemcore's turn index (most games count rounds from 0, wordle from 1).
     pub turn_scores: Vec<(usize, Scores)>,
     pub episode_scores: Scores,
+    /// Written ahead of the numbers of the same turn, as the one game that has them logs them first.
+    pub turn_details: Vec<(usize, Details)>,
+    pub episode_details: Details,
 }
 
 /// A chat message as a player's history keeps it.
@@ -155,9 +175,20 @@ pub fn note(round: &mut Vec<Event>, kind: &str, content: &str) {
     round.push(Event::now(Party::GameMaster, Party::GameMaster, kind, content));
 }
 
+/// A game master's note to itself with structured content.
+pub fn note_structured(round: &mut Vec<Event>, kind: &str, content: serde_json::Value) {
+    round.push(Event::structured(Party::GameMaster, Party::GameMaster, kind, content));
+}
+
 /// Python's `round(x, 4)` for the ratios clemcore logs.
 pub fn round4(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
+    round_to(value, 4)
+}
+
+/// Python's `round(x, places)`, to the precision the scores need.
+pub fn round_to(value: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (value * scale).round() / scale
 }
 
 /// A JSON object read in its document order (serde_json's maps sort their keys).

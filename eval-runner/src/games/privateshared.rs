@@ -409,6 +409,7 @@ fn score(game: &Game, filled: &[(usize, bool)], aborted: bool, turns: Vec<Vec<Ev
         turns,
         turn_scores,
         episode_scores,
+        ..Default::default()
     }
 }
 

@@ -120,5 +120,5 @@ fn score(round: Vec<Event>, expression: &str, follower: Option<Option<bool>>) ->
         ("Main Score".to_string(), 100.0 * success),
         ("Request Success Ratio".to_string(), round4(parsed / requests)),
     ]);
-    Episode { turns: vec![round], turn_scores: vec![(0, turn)], episode_scores: episode }
+    Episode { turns: vec![round], turn_scores: vec![(0, turn)], episode_scores: episode, ..Default::default() }
 }

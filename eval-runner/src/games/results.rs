@@ -4,7 +4,7 @@
 //! `experiment.json`, `run.json`, the long `raw.csv`, the wide `results.csv`
 //! and `<model>.val.json` — the files the leaderboard's verifier reads back.
 
-use super::{Episode, OrderedMap, Party, Scores};
+use super::{Details, Episode, OrderedMap, Party, Scores};
 use crate::scoring::{self, GameScore, Summary};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -50,12 +50,25 @@ fn json_score(value: f64) -> String {
     if value.is_nan() { "NaN".to_string() } else { python_float(Some(value)) }
 }
 
-fn scores_object(scores: &[(String, f64)], indent: &str) -> String {
-    let lines: Vec<String> = scores
-        .iter()
-        .map(|(name, value)| format!("{indent}  {}: {}", serde_json::to_string(name).expect("strings serialize"), json_score(*value)))
-        .collect();
+/// A scores object: the details first, then the numbers, each as Python's json writes it.
+fn scores_object(details: &[(String, Value)], scores: &[(String, f64)], indent: &str) -> String {
+    let key = |name: &str| serde_json::to_string(name).expect("strings serialize");
+    let details = details.iter().map(|(name, value)| format!("{indent}  {}: {}", key(name), python_json(value)));
+    let numbers = scores.iter().map(|(name, value)| format!("{indent}  {}: {}", key(name), json_score(*value)));
+    let lines: Vec<String> = details.chain(numbers).collect();
     format!("{{\n{}\n{indent}}}", lines.join(",\n"))
+}
+
+/// JSON on one line with Python's separators (`", "` and `": "`).
+fn python_json(value: &Value) -> String {
+    match value {
+        Value::Array(items) => format!("[{}]", items.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => {
+            let entries: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", python_json(&Value::from(k.as_str())), python_json(v))).collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Writes `text` to `path` through a temporary file, so a killed run leaves
@@ -75,33 +88,46 @@ fn write_json(path: &Path, value: &Value) -> io::Result<()> {
 pub fn write_episode(suite_dir: &Path, model: &str, played: &Played) -> io::Result<()> {
     let dir = played.dir(suite_dir, model);
     std::fs::create_dir_all(&dir)?;
+    let no_details = Vec::new();
+    let details_of = |turn: usize| {
+        played.episode.turn_details.iter().find(|(t, _)| *t == turn).map_or(&no_details, |(_, details)| details)
+    };
     let turns: Vec<String> = played
         .episode
         .turn_scores
         .iter()
-        .map(|(turn, scores)| format!("    \"{turn}\": {}", scores_object(scores, "    ")))
+        .map(|(turn, scores)| format!("    \"{turn}\": {}", scores_object(details_of(*turn), scores, "    ")))
         .collect();
     let turns = if turns.is_empty() { "{}".to_string() } else { format!("{{\n{}\n  }}", turns.join(",\n")) };
     let text = format!(
         "{{\n  \"meta\": {{}},\n  \"players\": {{}},\n  \"turn scores\": {turns},\n  \"episode scores\": {}\n}}",
-        scores_object(&played.episode.episode_scores, "  ")
+        scores_object(&played.episode.episode_details, &played.episode.episode_scores, "  ")
     );
     write_whole(&dir.join("scores.json"), &text)
 }
 
-/// The episode scores of a finished episode's `scores.json`, in their order;
-/// `None` when the episode was not finished or its file cannot be read.
-pub fn read_finished(suite_dir: &Path, model: &str, played: &Played) -> Option<Scores> {
+/// The episode scores of a finished episode's `scores.json`, in their order:
+/// the numbers, and the entries that are not numbers; `None` when the
+/// episode was not finished or its file cannot be read.
+pub fn read_finished(suite_dir: &Path, model: &str, played: &Played) -> Option<(Scores, Details)> {
     let text = std::fs::read_to_string(played.dir(suite_dir, model).join("scores.json")).ok()?;
     let file: ScoresFile = serde_json::from_str(&scoring::files::bare_nan_to_null(&text)).ok()?;
-    // Null is how a bare NaN reads.
-    Some(file.episode_scores.0.into_iter().map(|(name, value)| (name, value.unwrap_or(f64::NAN))).collect())
+    let (mut numbers, mut details) = (Vec::new(), Vec::new());
+    for (name, value) in file.episode_scores.0 {
+        match value {
+            // Null is how a bare NaN reads.
+            Value::Null => numbers.push((name, f64::NAN)),
+            Value::Number(number) => numbers.push((name, number.as_f64()?)),
+            other => details.push((name, other)),
+        }
+    }
+    Some((numbers, details))
 }
 
 #[derive(serde::Deserialize)]
 struct ScoresFile {
     #[serde(rename = "episode scores")]
-    episode_scores: OrderedMap<Option<f64>>,
+    episode_scores: OrderedMap<Value>,
 }
 
 /// The model as clemcore's `player_models` records it: its spec and generation settings.
@@ -334,8 +360,12 @@ pub fn write_tables(suite_dir: &Path, model: &str, played: &[Played]) -> io::Res
     let mut row = 0;
     let mut by_game: BTreeMap<&str, Vec<scoring::Episode>> = BTreeMap::new();
     for episode in played {
-        for (metric, value) in &episode.episode.episode_scores {
-            let value = python_float(Some(*value));
+        let details = episode.episode.episode_details.iter().map(|(metric, value)| match value {
+            Value::String(text) => (metric, text.clone()),
+            other => (metric, python_json(other)),
+        });
+        let numbers = episode.episode.episode_scores.iter().map(|(metric, value)| (metric, python_float(Some(*value))));
+        for (metric, value) in details.chain(numbers) {
             let fields = [&row.to_string(), &episode.game, model, &episode.experiment, &episode.folder(), metric, &value];
             raw.write_record(fields).map_err(csv_error)?;
             row += 1;

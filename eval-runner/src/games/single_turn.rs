@@ -120,7 +120,7 @@ pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, 
         Judgement::Unreadable(_) => None,
     };
     let main = if outcome == Some(true) { 100.0 } else { 0.0 };
-    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main) })
+    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main), ..Default::default() })
 }
 
 /// The default scorer's episode scores, in its order: `outcome` is `None`

@@ -171,5 +171,5 @@ fn score(turns: Vec<Vec<Event>>) -> Episode {
         ("Repetition-Guesser".to_string(), 0.0),
         ("Repetition-Describer".to_string(), 0.0),
     ];
-    Episode { turns, turn_scores, episode_scores }
+    Episode { turns, turn_scores, episode_scores, ..Default::default() }
 }

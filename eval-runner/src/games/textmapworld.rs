@@ -450,6 +450,7 @@ pub fn play(
         turns,
         turn_scores,
         episode_scores,
+        ..Default::default()
     })
 }
 

@@ -300,7 +300,7 @@ pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, mode
     if variant == Variant::WithCritic {
         critic_scores(&opinions, &guesses, &mut turn_scores, &mut episode_scores);
     }
-    Ok(Episode { turns, turn_scores, episode_scores })
+    Ok(Episode { turns, turn_scores, episode_scores, ..Default::default() })
 }
 
 /// wordle_withcritic: whether each committed guess changed the proposal
