@@ -559,6 +559,20 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     let graph = play(Variant::GraphReasoning, instance, &mut scripted(&replies)).unwrap();
     assert_eq!(graph.turns.last().unwrap().last().unwrap().kind, "stop");
     assert_eq!((episode_score(&graph, "moves"), episode_score(&graph, "valid_moves")), (4.0, 1.0));
+    // The graph drawn with the move is logged as Python prints it, and scored
+    // by its edit distance to the map (a path of four rooms): two rooms and two
+    // doors missing, d = 4, 100 × (1 − 2 × (sigmoid(2) − ½)).
+    let logged = graph.turns[3].last().unwrap();
+    assert_eq!(logged.kind, "graph");
+    assert_eq!(logged.content, "{'nodes': ['Attic'], 'edges': {'north': [], 'south': [], 'east': [], 'west': [('Attic', 'Kitchen')]}}");
+    let expected = 100.0 * (1.0 - 2.0 * (1.0 / (1.0 + (-2.0f64).exp()) - 0.5));
+    assert_eq!(graph.turn_scores[0].0, 0, "turn scores are numbered by move");
+    assert_eq!(graph.turn_scores[0].1[1], ("similarity".to_string(), expected));
+    assert_eq!(episode_score(&graph, "graph_similarity"), expected);
+    let whole_map = r#"{"action": "GO: west", "graph": {"nodes": ["attic", "kitchen", "game room", "balcony"], "edges": {"west": [["Attic", "Kitchen"]], "north": [["Kitchen", "Game room"], ["Game room", "Balcony"]]}}}"#;
+    let done = drawn("DONE");
+    let exact = play(Variant::GraphReasoning, instance, &mut scripted(&[whole_map, done.as_str()])).unwrap();
+    assert_eq!(episode_score(&exact, "graph_similarity"), 100.0);
     let bare = play(Variant::GraphReasoning, instance, &mut scripted(&["GO: north"])).unwrap();
     assert_eq!((bare.turns[0][2].text(), episode_score(&bare, "Aborted")), ("abort game", 1.0));
     let unreadable_graph = drawn("DONE").replace(r#"("Attic", "Kitchen")"#, r#"("Attic" "Kitchen")"#);

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod codenames;
 pub mod eqbench;
+pub mod graph_edit;
 pub mod guesswhat;
 pub mod ifeval;
 pub mod imagegame;

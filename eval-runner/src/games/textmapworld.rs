@@ -5,10 +5,13 @@
 //! of rooms visited) and efficiency (share of moves on a shortest route that
 //! takes in every room not yet seen). specificroom: 100 when it stops in the
 //! goal room. graphreasoning: each reply is a JSON-like object with the move
-//! as "action" and the map drawn so far as "graph", scored as textmapworld.
+//! as "action" and the map drawn so far as "graph", scored as textmapworld,
+//! plus how close each drawing is to the map.
 //! A reply of any other form, or never saying DONE, aborts.
 
-use super::{note, scripted_exchange, Episode, Event, GameError, Player, Responder, Scores};
+use super::{
+    graph_edit, note, scripted_exchange, Episode, Event, GameError, Player, Responder, Scores,
+};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -60,9 +63,11 @@ pub enum Variant {
 #[derive(Clone, Debug, PartialEq)]
 enum Literal {
     Text(String),
-    Number(f64),
+    Int(i64),
+    Float(f64),
     None,
     List(Vec<Literal>),
+    Tuple(Vec<Literal>),
     Dict(Vec<(Literal, Literal)>),
 }
 
@@ -110,14 +115,17 @@ impl Literal {
                 };
                 *at += 1;
                 let (mut items, mut pairs) = (Vec::new(), Vec::new());
+                let mut trailing_comma = false;
                 loop {
                     skip_space(chars, at);
                     if chars.get(*at) == Some(&close) {
                         *at += 1;
-                        return Ok(if open == '{' {
-                            Self::Dict(pairs)
-                        } else {
-                            Self::List(items)
+                        return Ok(match open {
+                            '{' => Self::Dict(pairs),
+                            '[' => Self::List(items),
+                            // `(x)` is x itself; `(x,)` and `()` are tuples.
+                            _ if items.len() == 1 && !trailing_comma => items.remove(0),
+                            _ => Self::Tuple(items),
                         });
                     }
                     let item = Self::value(chars, at)?;
@@ -132,6 +140,7 @@ impl Literal {
                     } else {
                         items.push(item);
                     }
+                    trailing_comma = chars.get(*at) == Some(&',');
                     match chars.get(*at) {
                         Some(',') => *at += 1,
                         Some(&c) if c == close => {}
@@ -148,10 +157,13 @@ impl Literal {
                     *at += 1;
                 }
                 let number: String = chars[start..*at].iter().collect();
-                number
-                    .parse()
-                    .map(Self::Number)
-                    .map_err(|_| format!("bad number {number}"))
+                let float = || {
+                    number
+                        .parse()
+                        .map(Self::Float)
+                        .map_err(|_| format!("bad number {number}"))
+                };
+                number.parse().map(Self::Int).or_else(|_| float())
             }
             _ if chars[*at..].starts_with(&['N', 'o', 'n', 'e']) => {
                 *at += 4;
@@ -170,8 +182,36 @@ impl Literal {
 
     fn items(&self) -> &[Literal] {
         match self {
-            Self::List(items) => items,
+            Self::List(items) | Self::Tuple(items) => items,
             _ => &[],
+        }
+    }
+
+    /// As Python's `str()` prints it.
+    fn repr(&self) -> String {
+        let joined = |items: &[Literal]| {
+            items
+                .iter()
+                .map(Literal::repr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Self::Text(text) => python_str(text),
+            Self::Int(n) => n.to_string(),
+            Self::Float(x) if x.fract() == 0.0 && x.abs() < 1e16 => format!("{x:.1}"),
+            Self::Float(x) => x.to_string(),
+            Self::None => "None".to_string(),
+            Self::List(items) => format!("[{}]", joined(items)),
+            Self::Tuple(items) if items.len() == 1 => format!("({},)", items[0].repr()),
+            Self::Tuple(items) => format!("({})", joined(items)),
+            Self::Dict(pairs) => {
+                let pairs: Vec<String> = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.repr(), v.repr()))
+                    .collect();
+                format!("{{{}}}", pairs.join(", "))
+            }
         }
     }
 
@@ -184,6 +224,31 @@ impl Literal {
             _ => None,
         }
     }
+}
+
+/// A string as Python's `repr` quotes it: single quotes unless it holds one and no double quote.
+fn python_str(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut quoted = String::from(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            c if c == quote => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push(quote);
+    quoted
 }
 
 fn skip_space(chars: &[char], at: &mut usize) {
@@ -324,6 +389,77 @@ impl Map {
         };
         via + 1 == best
     }
+
+    /// graphreasoning: how close a drawn graph is to the map, as clembench scores
+    /// it: 100 × (1 − 2 × (sigmoid(d / 2) − ½)) for the graph edit distance d
+    /// between the shapes (names lowercased); 0 for a graph it cannot read.
+    fn similarity(&self, drawn: &Literal) -> f64 {
+        let edges = self
+            .neighbours
+            .iter()
+            .flat_map(|(a, bs)| bs.iter().map(move |b| (a.to_lowercase(), b.to_lowercase())));
+        let map = shape(self.rooms.iter().map(|r| r.to_lowercase()), edges);
+        let Some(drawn) = drawn_shape(drawn) else {
+            return 0.0;
+        };
+        let distance = graph_edit::edit_distance(&map, &drawn) as f64;
+        let normalized = 2.0 * (1.0 / (1.0 + (-0.5 * distance).exp()) - 0.5);
+        100.0 * (1.0 - normalized)
+    }
+}
+
+/// Named nodes and edges as a [`graph_edit::Graph`]; an edge's ends are nodes
+/// even when not listed, as networkx adds them.
+fn shape(
+    nodes: impl IntoIterator<Item = String>,
+    edges: impl IntoIterator<Item = (String, String)>,
+) -> graph_edit::Graph {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut id = |name: String| {
+        let next = index.len();
+        *index.entry(name).or_insert(next)
+    };
+    nodes.into_iter().for_each(|name| {
+        id(name);
+    });
+    let pairs: Vec<(usize, usize)> = edges.into_iter().map(|(a, b)| (id(a), id(b))).collect();
+    graph_edit::Graph::new(index.len(), &pairs)
+}
+
+/// The model's `{"nodes": [...], "edges": {direction: [(a, b), ...]}}`, read as
+/// clembench reads it (an edge is the first two items, or characters, of each entry).
+fn drawn_shape(graph: &Literal) -> Option<graph_edit::Graph> {
+    let nodes = match graph.get("nodes")? {
+        Literal::List(items) | Literal::Tuple(items) => items,
+        _ => return None,
+    };
+    let nodes: Vec<String> = nodes
+        .iter()
+        .map(|n| n.text().map(str::to_lowercase))
+        .collect::<Option<_>>()?;
+    let Literal::Dict(by_direction) = graph.get("edges")? else {
+        return None;
+    };
+    let mut edges = Vec::new();
+    for (_, entries) in by_direction {
+        let (Literal::List(entries) | Literal::Tuple(entries)) = entries else {
+            return None;
+        };
+        for entry in entries {
+            let ends = match entry {
+                Literal::Text(text) => {
+                    let mut chars = text.chars().map(|c| c.to_lowercase().to_string());
+                    (chars.next()?, chars.next()?)
+                }
+                other => match other.items() {
+                    [a, b, ..] => (a.text()?.to_lowercase(), b.text()?.to_lowercase()),
+                    _ => return None,
+                },
+            };
+            edges.push(ends);
+        }
+    }
+    Some(shape(nodes, edges))
 }
 
 /// A room as the messages name it: ambiguous rooms carry a "_n" suffix.
@@ -376,20 +512,28 @@ pub fn play(
         );
     let mut turns: Vec<Vec<Event>> = Vec::new();
     let mut path = vec![room.clone()];
+    // graphreasoning: the graph drawn with each move.
+    let mut graphs = Vec::new();
     let stopped = loop {
         let mut round = Vec::new();
         let reply = explorer.ask(&context, model, &mut round)?;
-        // graphreasoning: the action inside a reply whose graph reads as a Python literal.
-        let action = match &with_graph {
-            None => Some(reply.clone()),
-            Some(whole) => whole
-                .captures(&reply.replace('\n', ""))
-                .filter(|c| {
-                    c.get(2)
-                        .is_some_and(|graph| Literal::parse(graph.as_str()).is_ok())
-                })
-                .and_then(|c| c.get(1))
-                .map(|action| action.as_str().to_string()),
+        // graphreasoning: the action and the graph inside a reply whose graph reads as a Python literal.
+        let (action, graph) = match &with_graph {
+            None => (Some(reply.clone()), None),
+            Some(whole) => {
+                let flat = reply.replace('\n', "");
+                let captures = whole.captures(&flat);
+                let graph = captures
+                    .as_ref()
+                    .and_then(|c| c.get(2))
+                    .and_then(|g| Literal::parse(g.as_str()).ok());
+                let action = captures
+                    .as_ref()
+                    .filter(|_| graph.is_some())
+                    .and_then(|c| c.get(1))
+                    .map(|a| a.as_str().to_string());
+                (action, graph)
+            }
         };
         let action = action.unwrap_or_default();
         let (stop, step) = (search(&done, &action).is_some(), search(&go, &action));
@@ -436,6 +580,10 @@ pub fn play(
             );
             room = to;
             path.push(room.clone());
+            if let Some(graph) = graph {
+                note(&mut round, "graph", &graph.repr());
+                graphs.push(graph);
+            }
         }
         context = answer;
         if turns.len() + 1 >= MAX_ROUNDS {
@@ -445,7 +593,8 @@ pub fn play(
         }
         turns.push(round);
     };
-    let (turn_scores, episode_scores) = score(variant, instance, &map, &turns, &path, stopped);
+    let (turn_scores, episode_scores) =
+        score(variant, instance, &map, &turns, &path, &graphs, stopped);
     Ok(Episode {
         turns,
         turn_scores,
@@ -460,6 +609,7 @@ fn score(
     map: &Map,
     turns: &[Vec<Event>],
     path: &[String],
+    graphs: &[Literal],
     stopped: bool,
 ) -> (Vec<(usize, Scores)>, Scores) {
     // Replays the moves: whether each was good, and the loops (four positions, fewer than three rooms).
@@ -467,7 +617,8 @@ fn score(
     let mut turn_scores = Vec::new();
     let (mut good, mut loops) = (0usize, 0usize);
     let mut move_index = 0;
-    for (round, events) in turns.iter().enumerate() {
+    // Turn scores are numbered by move, as clembench's scorer numbers them.
+    for events in turns {
         if !events.iter().any(|e| e.kind == "move") {
             continue;
         }
@@ -475,18 +626,22 @@ fn score(
         let efficient = map.is_good_move(&visited, from, to);
         good += usize::from(efficient);
         visited.insert(to.clone());
-        move_index += 1;
-        let recent = &path[(move_index + 1).saturating_sub(4)..=move_index];
+        let recent = &path[(move_index + 2).saturating_sub(4)..=move_index + 1];
         if recent.len() == 4 && recent.iter().collect::<BTreeSet<_>>().len() < 3 {
             loops += 1;
         }
         turn_scores.push((
-            round,
+            move_index,
             vec![(
                 "effiencient_move".to_string(),
                 f64::from(u8::from(efficient)),
             )],
         ));
+        move_index += 1;
+    }
+    let similarities: Vec<f64> = graphs.iter().map(|g| map.similarity(g)).collect();
+    for ((_, scores), similarity) in turn_scores.iter_mut().zip(&similarities) {
+        scores.push(("similarity".to_string(), *similarity));
     }
     let flag = |b: bool| f64::from(u8::from(b));
     let last_room = path.last().expect("the start room");
@@ -553,6 +708,10 @@ fn score(
     ] {
         episode.push((name.to_string(), only_if_stopped(metrics[name])));
     }
+    if variant == Variant::GraphReasoning {
+        let last = similarities.last().copied().unwrap_or(0.0);
+        episode.push(("graph_similarity".into(), only_if_stopped(last)));
+    }
     let main = match variant {
         Variant::Explore | Variant::GraphReasoning => harmonic,
         Variant::SpecificRoom => {
@@ -579,7 +738,7 @@ mod tests {
             first.get("node_moves").unwrap().items()[0].items()[1].text(),
             Some("Home office")
         );
-        assert_eq!(value.items()[1..], [Literal::None, Literal::Number(3.0)]);
+        assert_eq!(value.items()[1..], [Literal::None, Literal::Int(3)]);
         assert!(Literal::parse("['open")
             .unwrap_err()
             .contains("unterminated"));
