@@ -493,34 +493,7 @@ fn check_clue(
         .with("clue", &clue)
         .with("similar_board_word", similar));
     }
-    let revealed = board.revealed_by_team();
-    for target in &targets {
-        if !remaining.contains(target) {
-            return Err(if revealed.contains(target) {
-                let message = format!("The target '{target}' has already been revealed.");
-                Invalid::new(cluegiver, "target was already guessed", &utterance, message)
-                    .with("target", target)
-                    .with("previous_targets", &revealed)
-            } else {
-                let message = format!("The target '{target}' is not one of the hidden words.");
-                Invalid::new(cluegiver, "target is hallucination", &utterance, message)
-                    .with("target", target)
-                    .with("previous_targets", &revealed)
-                    .with("remaining_words", &remaining)
-            });
-        }
-        if targets.iter().filter(|t| *t == target).count() > 1 {
-            let message = format!("The target '{target}' is named more than once.");
-            return Err(Invalid::new(
-                cluegiver,
-                "target appears more than once in utterance",
-                &utterance,
-                message,
-            )
-            .with("target", target)
-            .with("remaining_words", &remaining));
-        }
-    }
+    check_board_words(&TARGETS, &targets, &utterance, board, None)?;
     // The clue as the guesser gets it: trimmed of numbers too.
     let word = clue_line[CLUE_PREFIX.len()..]
         .to_lowercase()
@@ -528,6 +501,79 @@ fn check_clue(
         .trim_matches(NUMBER_STRIPPED)
         .to_string();
     Ok(Clue { word, targets })
+}
+
+/// How the errors about a list of board words (targets or guesses) name them.
+struct BoardWords {
+    role: Role,
+    /// The word's key in the error record ("target", "guess").
+    word: &'static str,
+    /// The key of the words the team has revealed.
+    previous: &'static str,
+    /// The error types: a revealed word, a word not on the board, a word named twice.
+    repeated: &'static str,
+    hallucinated: &'static str,
+    doubled: &'static str,
+}
+
+const TARGETS: BoardWords = BoardWords {
+    role: Role::Cluegiver,
+    word: "target",
+    previous: "previous_targets",
+    repeated: "target was already guessed",
+    hallucinated: "target is hallucination",
+    doubled: "target appears more than once in utterance",
+};
+
+const GUESSES: BoardWords = BoardWords {
+    role: Role::Guesser,
+    word: "guess",
+    previous: "previous_guesses",
+    repeated: "guess was already guessed",
+    hallucinated: "guess word is hallucination",
+    doubled: "guess appears more than once in utterance",
+};
+
+/// Checks each word in turn: not the clue (for guesses), still hidden, named once.
+fn check_board_words(
+    kind: &BoardWords,
+    words: &[String],
+    utterance: &str,
+    board: &Board,
+    clue: Option<&str>,
+) -> Result<(), Invalid> {
+    let (what, role) = (kind.word, kind.role);
+    let remaining = board.all_hidden();
+    let revealed = board.revealed_by_team();
+    for word in words {
+        if let Some(clue) = clue.filter(|clue| clue == word) {
+            let message = format!("The {what} '{word}' is the clue itself.");
+            return Err(Invalid::new(role, "guess is clue word", utterance, message)
+                .with(what, word)
+                .with("clue", clue));
+        }
+        if !remaining.contains(word) {
+            return Err(if revealed.contains(word) {
+                let message = format!("The {what} '{word}' has already been revealed.");
+                Invalid::new(role, kind.repeated, utterance, message)
+                    .with(what, word)
+                    .with(kind.previous, &revealed)
+            } else {
+                let message = format!("The {what} '{word}' is not one of the hidden words.");
+                Invalid::new(role, kind.hallucinated, utterance, message)
+                    .with(what, word)
+                    .with(kind.previous, &revealed)
+                    .with("remaining_words", &remaining)
+            });
+        }
+        if words.iter().filter(|w| *w == word).count() > 1 {
+            let message = format!("The {what} '{word}' is named more than once.");
+            return Err(Invalid::new(role, kind.doubled, utterance, message)
+                .with(what, word)
+                .with("remaining_words", &remaining));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the guesser's reply and returns its guesses in order.
@@ -562,41 +608,7 @@ fn check_guesses(
                 .with("number_of_allowed_guesses", allowed),
         );
     }
-    let remaining = board.all_hidden();
-    let revealed = board.revealed_by_team();
-    for guess in &guesses {
-        if *guess == clue.word {
-            let message = format!("The guess '{guess}' is the clue itself.");
-            return Err(Invalid::new(guesser, "guess is clue word", listed, message)
-                .with("guess", guess)
-                .with("clue", &clue.word));
-        }
-        if !remaining.contains(guess) {
-            return Err(if revealed.contains(guess) {
-                let message = format!("The word '{guess}' has already been revealed.");
-                Invalid::new(guesser, "guess was already guessed", listed, message)
-                    .with("guess", guess)
-                    .with("previous_guesses", &revealed)
-            } else {
-                let message = format!("The guess '{guess}' is not one of the hidden words.");
-                Invalid::new(guesser, "guess word is hallucination", listed, message)
-                    .with("guess", guess)
-                    .with("previous_guesses", &revealed)
-                    .with("remaining_words", &remaining)
-            });
-        }
-        if guesses.iter().filter(|g| *g == guess).count() > 1 {
-            let message = format!("The word '{guess}' is guessed more than once.");
-            return Err(Invalid::new(
-                guesser,
-                "guess appears more than once in utterance",
-                listed,
-                message,
-            )
-            .with("guess", guess)
-            .with("remaining_words", &remaining));
-        }
-    }
+    check_board_words(&GUESSES, &guesses, listed, board, Some(&clue.word))?;
     Ok(guesses)
 }
 
