@@ -141,6 +141,13 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
             serde_json::from_str(&std::fs::read_to_string(dir.join("interactions.json")).unwrap())
                 .unwrap();
         assert_eq!(interactions["meta"]["game_name"], *game);
+        // The keys clemcore's scorers read back: the static benchmarks' and codenames'.
+        if STATIC.contains(game) {
+            assert_eq!(interactions["Request Count"], 1, "{game}");
+        }
+        if *game == "codenames" {
+            assert!(interactions["Number of turns"].is_u64(), "{interactions}");
+        }
         // The first round asks a player (codenames first notes the board).
         let first_round = interactions["turns"][0].as_array().unwrap();
         assert!(

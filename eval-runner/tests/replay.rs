@@ -763,6 +763,10 @@ fn eqbench_scores_ratings_by_their_distance_from_the_reference() {
     let asked = |answer: &str| play(instance, &mut scripted(&[answer])).unwrap();
     let exact = asked("Remorseful: 0\nIndifferent: 6\nAffectionate: 0\nAnnoyed: 7");
     assert_eq!((episode_score(&exact, "Main Score"), episode_score(&exact, "Success")), (100.0, 1.0));
+    // The default scorer's keys, and the ratings as read.
+    let keys: BTreeMap<String, Value> = exact.keys.iter().cloned().collect();
+    assert_eq!((keys["Success"].clone(), keys["Request Count"].clone(), keys["Violated Request Count"].clone()), (1.into(), 1.into(), 0.into()));
+    assert_eq!(keys["Parsed Response"], serde_json::json!({"Affectionate": 0, "Annoyed": 7, "Indifferent": 6, "Remorseful": 0}));
     // One emotion off by 2: 6.5 / (1 + e^(2.4)) = 0.5836…; (10 − 0.7477 × 0.5836) × 10.
     let near = asked("Remorseful: 0\nIndifferent: 4\nAffectionate: 0\nAnnoyed: 7");
     let expected = (10.0 - 0.7477 * (6.5 / (1.0 + 2.4f64.exp()))) * 10.0;
@@ -775,6 +779,7 @@ fn eqbench_scores_ratings_by_their_distance_from_the_reference() {
         let episode = asked(unreadable);
         assert_eq!(episode_score(&episode, "Aborted"), 1.0, "{unreadable}");
         assert!(episode_score(&episode, "Main Score").is_nan());
+        assert_eq!(episode.keys.last().unwrap(), &("Parsed Response".to_string(), Value::Null));
     }
 }
 
@@ -851,6 +856,11 @@ fn codenames_is_won_when_the_guesser_reveals_every_team_word() {
     assert_eq!(last, [("game end", "team has won"), ("game end", "team has won")]);
 
     assert_eq!(episode.episode_details[1], ("experiment name".to_string(), Value::from("opponent_none")));
+    // The keys clembench's scorer reads back from interactions.json.
+    let key = |name: &str| episode.keys.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!((key("Number of turns"), key("Aborted"), key("Lose")), (4.into(), false.into(), false.into()));
+    assert_eq!(key("Cluegiver engaged flags")["STRIP WORDS"], 2);
+    assert_eq!(key("board end status")["hidden"]["team"], serde_json::json!([]));
     assert_eq!(episode.turn_details[0].1[0].1["targeted"]["team"], 3);
     for (name, expected) in [
         ("Main Score", 100.0),

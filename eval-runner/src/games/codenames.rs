@@ -660,6 +660,7 @@ struct Outcome {
     revealed_team_words: usize,
     /// Non-team words the team revealed.
     mistakes: usize,
+    board_at_end: Value,
 }
 
 /// What the game needs beyond its instances: its prompts and WordNet's nouns.
@@ -814,6 +815,7 @@ pub fn play(
         stripped,
         revealed_team_words: revealed[Kind::Team as usize].len(),
         mistakes: revealed[1..].iter().map(Vec::len).sum(),
+        board_at_end: board.status(),
     };
     Ok(score(experiment, turns, &tallies, &outcome))
 }
@@ -994,7 +996,40 @@ fn score(
         episode_scores: episode,
         turn_details,
         episode_details,
+        keys: logged_keys(outcome, lost),
     }
+}
+
+/// What clembench's game master logs at the end, for its scorer to read back.
+fn logged_keys(outcome: &Outcome, lost: bool) -> Details {
+    // How often each rule flag was engaged, in the experiments' flag order; only STRIP WORDS is on.
+    let engaged = |stripped: usize| {
+        json!({
+            "IGNORE RAMBLING": 0,
+            "IGNORE FALSE TARGETS OR GUESSES": 0,
+            "REPROMPT ON ERROR": 0,
+            "STRIP WORDS": stripped,
+            "IGNORE NUMBER OF TARGETS": 0,
+        })
+    };
+    vec![
+        ("board end status".into(), outcome.board_at_end.clone()),
+        ("Number of turns".into(), json!(outcome.turns)),
+        ("Aborted".into(), json!(outcome.aborted)),
+        ("Lose".into(), json!(lost)),
+        (
+            "Game ended through assassin".into(),
+            json!(outcome.end.is_some_and(End::through_assassin)),
+        ),
+        ("Request Count".into(), json!(outcome.requests)),
+        ("Parsed Request Count".into(), json!(outcome.parsed)),
+        ("Violated Request Count".into(), json!(outcome.violated)),
+        (
+            "Cluegiver engaged flags".into(),
+            engaged(outcome.stripped[0]),
+        ),
+        ("Guesser engaged flags".into(), engaged(outcome.stripped[1])),
+    ]
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (0–10 each). Main Score is EQ-Bench v2's "fullscale" score × 10, from the
 //! differences to the reference ratings; NaN when the ratings cannot be read.
 
-use super::single_turn::default_scores;
+use super::single_turn::{default_keys, default_scores};
 use super::{note, Episode, GameError, Player, Responder};
 use regex::Regex;
 use serde::Deserialize;
@@ -72,11 +72,11 @@ fn lines(ratings: &BTreeMap<String, u32>) -> String {
 pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
     let mut round = Vec::new();
     let answer = Player::new(1).ask(&instance.input, model, &mut round)?.trim().to_string();
-    let (outcome, main) = match parse(&answer, &instance.target) {
+    let (outcome, main, parsed) = match parse(&answer, &instance.target) {
         Err(reason) => {
             note(&mut round, "metadata", &format!("ParseError: {reason}"));
             note(&mut round, "invalid format", "game_result = ABORT");
-            (None, f64::NAN)
+            (None, f64::NAN, serde_json::Value::Null)
         }
         Ok(ratings) => {
             note(&mut round, "parsed", &lines(&ratings));
@@ -84,8 +84,10 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
             let exact = ratings == instance.target;
             let (kind, result) = if exact { ("exact match", "WIN") } else { ("not exact match", "LOSE") };
             note(&mut round, kind, &format!("game_result = {result}"));
-            (Some(exact), fullscale_score(&ratings, &instance.target))
+            (Some(exact), fullscale_score(&ratings, &instance.target), serde_json::json!(ratings))
         }
     };
-    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main), ..Default::default() })
+    let mut keys = default_keys(outcome);
+    keys.push(("Parsed Response".into(), parsed));
+    Ok(Episode { turns: vec![round], episode_scores: default_scores(outcome, main), keys, ..Default::default() })
 }

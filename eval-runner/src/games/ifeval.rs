@@ -5,7 +5,7 @@
 //! `instructions.py`; where it calls NLTK or langdetect, the notes at each
 //! check say what is used instead.
 
-use super::single_turn::default_scores;
+use super::single_turn::{default_keys, default_scores};
 use super::{note, Episode, GameError, OrderedMap, Player, Responder};
 use regex::Regex;
 use serde::Deserialize;
@@ -376,8 +376,8 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
     }
     Ok(Episode {
         turns: vec![round],
-        turn_scores: Vec::new(),
         episode_scores: default_scores(Some(all), if all { 100.0 } else { 0.0 }),
+        keys: default_keys(Some(all)),
         ..Default::default()
     })
 }

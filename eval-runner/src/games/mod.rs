@@ -95,6 +95,9 @@ pub struct Episode {
     /// Written ahead of the numbers of the same turn, as the one game that has them logs them first.
     pub turn_details: Vec<(usize, Details)>,
     pub episode_details: Details,
+    /// What the game master logs beside its turns (clemcore's `log_key`), at the
+    /// top of `interactions.json`: the values clemcore's scorers read back.
+    pub keys: Details,
 }
 
 /// A chat message as a player's history keeps it.

@@ -220,12 +220,14 @@ pub fn write_episode_record(
                 .collect()
         })
         .collect();
-    let interactions = json!({
+    let mut interactions = json!({
         "meta": meta(json!({"results_folder": model.name, "clem_version": writer_version()})),
         "player_models": model.player_models(),
         "players": players,
         "turns": turns,
     });
+    let top = interactions.as_object_mut().expect("an object");
+    top.extend(played.episode.keys.iter().cloned());
     write_json(&dir.join("interactions.json"), &interactions)?;
 
     // Each call belongs to the round of the player's reply it produced, in order.

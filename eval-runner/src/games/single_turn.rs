@@ -3,7 +3,8 @@
 //! of yes or no). Each instance is an episode of one round; Main Score is 100
 //! for a right answer, 0 for a wrong one, and NaN when the answer cannot be read.
 
-use super::{note, Episode, GameError, Player, Responder, Scores};
+use super::{note, Details, Episode, GameError, Player, Responder, Scores};
+use serde_json::json;
 use regex::Regex;
 use serde::Deserialize;
 
@@ -120,7 +121,25 @@ pub fn play(benchmark: Benchmark, experiment: &Experiment, instance: &Instance, 
         Judgement::Unreadable(_) => None,
     };
     let main = if outcome == Some(true) { 100.0 } else { 0.0 };
-    Ok(Episode { turns: vec![round], turn_scores: Vec::new(), episode_scores: default_scores(outcome, main), ..Default::default() })
+    Ok(Episode {
+        turns: vec![round],
+        episode_scores: default_scores(outcome, main),
+        keys: default_keys(outcome),
+        ..Default::default()
+    })
+}
+
+/// The keys every static benchmark logs for the default scorer to read back.
+pub(super) fn default_keys(outcome: Option<bool>) -> Details {
+    let parsed = usize::from(outcome.is_some());
+    vec![
+        ("Aborted".into(), json!(usize::from(outcome.is_none()))),
+        ("Lose".into(), json!(usize::from(outcome == Some(false)))),
+        ("Success".into(), json!(usize::from(outcome == Some(true)))),
+        ("Request Count".into(), json!(1)),
+        ("Parsed Request Count".into(), json!(parsed)),
+        ("Violated Request Count".into(), json!(1 - parsed)),
+    ]
 }
 
 /// The default scorer's episode scores, in its order: `outcome` is `None`
