@@ -83,6 +83,11 @@ fn check_episode(dir: &Path, episode: &Episode) {
     let interactions = read_json(&dir.join("interactions.json"));
     let expected = read_json(&dir.join("scores.json"));
     assert_eq!(ours(&episode.episode_scores), scores(&expected["episode scores"]), "{}", dir.display());
+    // The keys the game master logged for its scorer, in their order.
+    let framework = ["meta", "player_models", "players", "turns"];
+    let logged: Vec<(String, Value)> =
+        interactions.as_object().unwrap().iter().filter(|(k, _)| !framework.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    assert_eq!(episode.keys, logged, "{}", dir.display());
     let expected_turns = expected["turn scores"].as_object().unwrap();
     assert_eq!(episode.turn_scores.len(), expected_turns.len(), "{}", dir.display());
     for (turn, scores_of_turn) in &episode.turn_scores {
@@ -281,6 +286,12 @@ fn wordle_withcritic_asks_the_critic_before_each_committed_guess() {
     assert_eq!(episode_score(&changed, "Repetition-Guesser-On-Critic-Disagreement"), 0.0);
     assert_eq!(episode_score(&changed, "Repetition-Guesser-On-Critic-Agreement"), 0.0, "no round with agreement");
     assert_eq!(changed.turn_scores[0].1.last().unwrap(), &("Change-Of-Opinion".to_string(), 1.0));
+    // Logged for the scorer: the proposal, the committed guess and its explanation, the judgement.
+    let keys: BTreeMap<String, Value> = changed.keys.iter().cloned().collect();
+    assert_eq!(keys["Guesser Guesses"], serde_json::json!(["apple"]));
+    assert_eq!(keys["Guesser Guesses Committed"], serde_json::json!([target]));
+    assert_eq!(keys["Guesser Explanations"], serde_json::json!(["a celebration"]));
+    assert_eq!(keys["Critic Judgements"], serde_json::json!(["no"]));
 
     // The critic agrees twice; the guesser keeps a wrong guess, then changes to the target in round two: 100 / 2.
     let kept = play(

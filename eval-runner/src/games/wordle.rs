@@ -6,7 +6,8 @@
 //! Main Score by the round of the win — wordle: 100 in the first three, then
 //! 50, 30, 20; the others: 100 / rounds — and 0 for a loss.
 
-use super::{note, Episode, Event, GameError, Player, Responder, Scores};
+use super::{note, Details, Episode, Event, GameError, Player, Responder, Scores};
+use serde_json::json;
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashSet};
@@ -176,6 +177,8 @@ struct Game<'a> {
     violated: u32,
     feedbacks: Vec<Vec<(char, Colour)>>,
     guesses: Vec<String>,
+    /// The committed guesses' explanations.
+    explanations: Vec<String>,
 }
 
 impl Game<'_> {
@@ -212,7 +215,7 @@ impl Game<'_> {
 
     /// Checks a committed guess against the target: the outcome when the game
     /// ends, else the feedback for the next round (which then begins).
-    fn commit(&mut self, guess: String) -> Result<Outcome, String> {
+    fn commit(&mut self, explanation: String, guess: String) -> Result<Outcome, String> {
         let feedback = colours(&guess, &self.target);
         let text = feedback_text(&feedback);
         let attempts = self.turns.len() + 1;
@@ -221,6 +224,7 @@ impl Game<'_> {
         self.feedbacks.push(feedback);
         let won = guess == self.target;
         self.guesses.push(guess);
+        self.explanations.push(explanation);
         if won {
             note(&mut self.round, "correct guess", "game_result = WIN");
             return Ok(Outcome::Win);
@@ -248,11 +252,14 @@ pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, mode
         violated: 0,
         feedbacks: Vec::new(),
         guesses: Vec::new(),
+        explanations: Vec::new(),
     };
     let mut guesser = Player::new(1);
     let mut critic = Player::new(2);
     // (initial guess, critic's judgement) of each round with the critic.
     let mut opinions: Vec<(String, String)> = Vec::new();
+    // Every valid initial guess, judged or not.
+    let mut proposals: Vec<String> = Vec::new();
     // The prompts are lazy initial prompts: joined in front of the first context.
     let mut context = match variant {
         Variant::Plain => experiment.guesser_prompt.clone(),
@@ -260,7 +267,8 @@ pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, mode
     };
     let outcome = loop {
         let Some((explanation, guess)) = game.ask_guess(&mut guesser, context, model)? else { break Outcome::Abort };
-        let committed = if variant == Variant::WithCritic {
+        let (explanation, committed) = if variant == Variant::WithCritic {
+            proposals.push(guess.clone());
             let proposal = format!("clue: {clue}\nexplanation: {explanation}\nguess: {guess}");
             let to_critic = if game.turns.is_empty() {
                 format!("{}\n\n{proposal}", experiment.guesser_critic_prompt)
@@ -281,16 +289,17 @@ pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, mode
             game.parsed += 1;
             opinions.push((guess, agreement.clone()));
             let to_guesser = format!("clue: {clue}\nguess_agreement: {agreement}\nagreement_explanation: {reason}\n\n{FORMAT_REMINDER}");
-            let Some((_, committed)) = game.ask_guess(&mut guesser, to_guesser, model)? else { break Outcome::Abort };
+            let Some(committed) = game.ask_guess(&mut guesser, to_guesser, model)? else { break Outcome::Abort };
             committed
         } else {
-            guess
+            (explanation, guess)
         };
-        match game.commit(committed) {
+        match game.commit(explanation, committed) {
             Ok(outcome) => break outcome,
             Err(feedback) => context = format!("guess_feedback: {feedback}\n\n{FORMAT_REMINDER}"),
         }
     };
+    let keys = logged_keys(variant, outcome, &game, &proposals, &opinions);
     let Game { mut turns, round, requests, parsed, violated, feedbacks, guesses, .. } = game;
     turns.push(round);
     let rounds = turns.len();
@@ -300,7 +309,32 @@ pub fn play(variant: Variant, experiment: &Experiment, instance: &Instance, mode
     if variant == Variant::WithCritic {
         critic_scores(&opinions, &guesses, &mut turn_scores, &mut episode_scores);
     }
-    Ok(Episode { turns, turn_scores, episode_scores, ..Default::default() })
+    Ok(Episode { turns, turn_scores, episode_scores, keys, ..Default::default() })
+}
+
+/// What clembench's game master logs at the end, for its scorer to read back.
+fn logged_keys(variant: Variant, outcome: Outcome, game: &Game, proposals: &[String], opinions: &[(String, String)]) -> Details {
+    let flag = |wanted: Outcome| json!(u8::from(outcome == wanted));
+    let feedbacks: Vec<String> = game.feedbacks.iter().map(|f| feedback_text(f)).collect();
+    // With the critic, "Guesser Guesses" are the proposals and the committed guesses follow.
+    let guesses = if variant == Variant::WithCritic { proposals } else { &game.guesses };
+    let mut keys: Details = vec![
+        ("Aborted".into(), flag(Outcome::Abort)),
+        ("Lose".into(), flag(Outcome::Loss)),
+        ("Success".into(), flag(Outcome::Win)),
+        ("Request Count".into(), json!(game.requests)),
+        ("Parsed Request Count".into(), json!(game.parsed)),
+        ("Violated Request Count".into(), json!(game.violated)),
+        ("Guesser Guesses".into(), json!(guesses)),
+        ("Guesser Feedbacks".into(), json!(feedbacks)),
+        ("Guesser Explanations".into(), json!(game.explanations)),
+    ];
+    if variant == Variant::WithCritic {
+        let judgements: Vec<&str> = opinions.iter().map(|(_, judgement)| judgement.as_str()).collect();
+        keys.push(("Guesser Guesses Committed".into(), json!(game.guesses)));
+        keys.push(("Critic Judgements".into(), json!(judgements)));
+    }
+    keys
 }
 
 /// wordle_withcritic: whether each committed guess changed the proposal
