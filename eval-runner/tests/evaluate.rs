@@ -83,10 +83,20 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
     let total = IMPLEMENTED.len() as u64;
     let list = ["--instances", list.to_str().unwrap()];
 
-    // One episode at a time and a two-second budget: the first (a short bbh answer) ends, the rest are not played.
+    // One short episode first (a bbh answer), so that the cut run below has
+    // something finished before however busy the machine is.
+    let scratch = tempfile::tempdir().unwrap();
+    let bbh = scratch.path().join("bbh.json");
+    std::fs::write(
+        &bbh,
+        r#"[{"game": "bbh", "experiment": "word_sorting", "game_id": 0}]"#,
+    )
+    .unwrap();
+    stdout(&eval(results.path(), &["--instances", bbh.to_str().unwrap()]));
+    // Then everything, one episode at a time, with a one-second budget: the rest cannot all be played.
     let cut = stdout(&eval(
         results.path(),
-        &[&list[..], &["--parallel", "1", "--time-limit", "2s"]].concat(),
+        &[&list[..], &["--parallel", "1", "--time-limit", "1s"]].concat(),
     ));
     assert!(cut.contains("(the time limit was reached)"), "{cut}");
     let val = val_json(results.path());
