@@ -507,13 +507,14 @@ pub fn evaluate(
     let end = results::RunEnd {
         not_played: outcome.not_played,
         cut_short: outcome.cut_short,
+        not_implemented: outcome.unsupported.clone(),
     };
     results::write_val_json(
         &config.results_dir,
         model,
         outcome.clemscore,
         outcome.statscore,
-        end,
+        &end,
     )?;
     Ok(outcome)
 }

@@ -126,6 +126,8 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
         (val["cut_short"].clone(), val["episodes_not_played"].clone()),
         (false.into(), 0.into())
     );
+    // With an instance list only the listed games are read: nothing is left out unnoticed.
+    assert_eq!(val["games_not_implemented"], serde_json::json!([]));
 
     // Every implemented game played once, with clemcore's files, in its suite's folder.
     for game in IMPLEMENTED {
@@ -408,4 +410,35 @@ fn bad_input_is_refused_with_its_reason_before_anything_is_written() {
         message.contains("--games-dir /nonexistent/clembench: no such folder"),
         "{message}"
     );
+}
+
+#[test]
+fn games_it_cannot_play_are_named_in_the_val_json() {
+    // A games folder with one bbh question and a game this evaluator does not implement.
+    let scratch = tempfile::tempdir().unwrap();
+    let games = scratch.path().join("games");
+    let bbh = games.join("static/bbh");
+    std::fs::create_dir_all(bbh.join("in")).unwrap();
+    std::fs::copy(shared("clembench/static/bbh/clemgame.json"), bbh.join("clemgame.json")).unwrap();
+    let sample: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shared("clembench/static/bbh/in/instances_sample.json")).unwrap(),
+    )
+    .unwrap();
+    let mut experiment = sample["experiments"][0].clone();
+    let first = experiment["game_instances"][0].clone();
+    experiment["game_instances"] = serde_json::json!([first]);
+    let one = serde_json::json!({"experiments": [experiment]});
+    std::fs::write(bbh.join("in/instances.json"), one.to_string()).unwrap();
+    let unknown = games.join("adventuregame");
+    std::fs::create_dir_all(&unknown).unwrap();
+    std::fs::write(unknown.join("clemgame.json"), r#"{"game_name": "adventuregame"}"#).unwrap();
+
+    let results = scratch.path().join("results");
+    let output = eval_games(&games, &results, &[]);
+    stdout(&output);
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains("not implemented, skipped: adventuregame"), "{message}");
+    let val = val_json(&results);
+    assert_eq!(val["games_not_implemented"], serde_json::json!(["adventuregame"]));
+    assert_eq!(val["episodes_not_played"], 0);
 }

@@ -221,7 +221,7 @@ fn replayed_episodes_written_as_clemcore_writes_them_pass_the_leaderboards_check
         write_episode(&clem, "mock", episode).unwrap();
     }
     let summary = write_tables(&clem, "mock", &played).unwrap();
-    write_val_json(results.path(), "mock", summary.clemscore, None, Default::default()).unwrap();
+    write_val_json(results.path(), "mock", summary.clemscore, None, &Default::default()).unwrap();
 
     // clemcore's own table for this run: referencegame 100.0 % played, quality 40.0.
     assert_eq!((summary.average_played, summary.average_quality, summary.clemscore), (Some(100.0), Some(40.0), Some(40.0)));

@@ -395,17 +395,19 @@ pub fn write_tables(suite_dir: &Path, model: &str, played: &[Played]) -> io::Res
 }
 
 /// How complete a run was, recorded beside its scores.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RunEnd {
     /// Episodes selected but not played: the time ran out, or they failed.
     pub not_played: usize,
     /// The time limit ended the run.
     pub cut_short: bool,
+    /// Games found in the games folder that this evaluator cannot play, so the scores leave them out.
+    pub not_implemented: Vec<String>,
 }
 
 /// Writes `<model>.val.json`: a key only for a suite that was run (NaN when
 /// none of its episodes was played), and how complete the run was.
-pub fn write_val_json(results_dir: &Path, model: &str, clemscore: Option<f64>, statscore: Option<f64>, end: RunEnd) -> io::Result<()> {
+pub fn write_val_json(results_dir: &Path, model: &str, clemscore: Option<f64>, statscore: Option<f64>, end: &RunEnd) -> io::Result<()> {
     let mut keys = Vec::new();
     if let Some(score) = clemscore {
         keys.push(format!("\"clemscore\": {}", json_score(score)));
@@ -415,5 +417,6 @@ pub fn write_val_json(results_dir: &Path, model: &str, clemscore: Option<f64>, s
     }
     keys.push(format!("\"episodes_not_played\": {}", end.not_played));
     keys.push(format!("\"cut_short\": {}", end.cut_short));
+    keys.push(format!("\"games_not_implemented\": {}", json!(end.not_implemented)));
     std::fs::write(results_dir.join(format!("{model}.val.json")), format!("{{{}}}", keys.join(", ")))
 }
