@@ -420,3 +420,19 @@ pub fn write_val_json(results_dir: &Path, model: &str, clemscore: Option<f64>, s
     keys.push(format!("\"games_not_implemented\": {}", json!(end.not_implemented)));
     std::fs::write(results_dir.join(format!("{model}.val.json")), format!("{{{}}}", keys.join(", ")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_written_as_python_writes_them_on_one_line() {
+        let tally = json!({"Cluegiver": {"validation error": 1}, "guesses": ["sea", "ship"], "none": null, "share": 0.5});
+        assert_eq!(
+            python_json(&tally),
+            r#"{"Cluegiver": {"validation error": 1}, "guesses": ["sea", "ship"], "none": null, "share": 0.5}"#
+        );
+        let object = scores_object(&[("experiment name".into(), json!("risk_low"))], &[("Main Score".into(), f64::NAN)], "");
+        assert_eq!(object, "{\n  \"experiment name\": \"risk_low\",\n  \"Main Score\": NaN\n}");
+    }
+}
