@@ -92,6 +92,10 @@ enum Command {
         max_tokens: usize,
         #[arg(long, default_value_t = 0.0)]
         temperature: f64,
+        /// Compute every prompt in full, instead of starting from the cache of an
+        /// earlier call that shares its beginning (CPU; for comparisons).
+        #[arg(long)]
+        no_prefix_reuse: bool,
     },
     /// Generate a reply to a prompt or a chat, rendered with the model's chat template.
     Generate {
@@ -211,6 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             time_limit,
             max_tokens,
             temperature,
+            no_prefix_reuse,
         } => {
             anyhow::ensure!(parallel > 0, "--parallel must be at least 1");
             anyhow::ensure!(games_dir.is_dir(), "--games-dir {}: no such folder", games_dir.display());
@@ -250,7 +255,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let plan = Plan::new(&evaluation)?;
             let (LoadedModel { model, tokenizer }, _) = open(&model)?;
             let prompter = Prompter::new(tokenizer.clone())?;
-            let engine = Engine::spawn(model, tokenizer, EngineConfig::default());
+            let config = EngineConfig { reuse_prefixes: !no_prefix_reuse, ..EngineConfig::default() };
+            let engine = Engine::spawn(model, tokenizer, config);
             let outcome = evaluate::evaluate(&engine, &prompter, &params, &evaluation, plan)?;
             if !outcome.unsupported.is_empty() {
                 eprintln!("not implemented, skipped: {}", outcome.unsupported.join(", "));

@@ -3,7 +3,7 @@
 
 use candle_core::{DType, Device};
 use eval_runner::chat::{ChatTemplate, Message};
-use eval_runner::engine::{Engine, EngineConfig, EngineError, FinishReason, GenerationParams};
+use eval_runner::engine::{Engine, EngineConfig, EngineError, FinishReason, Generation, GenerationParams};
 use eval_runner::load::{self, LoadedModel};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -98,13 +98,50 @@ fn batched_and_one_at_a_time_generation_are_identical() {
         cases.iter().map(|c| engine.generate_blocking(c.prompt_ids.clone(), greedy(24)).unwrap()).collect();
     let requests: Vec<_> = cases.iter().map(|c| (c.prompt_ids.clone(), greedy(24))).collect();
     let batched: Vec<_> = engine.generate_many_blocking(requests.clone()).into_iter().map(Result::unwrap).collect();
-    assert_eq!(batched, one_at_a_time);
+    assert_eq!(outputs(&batched), outputs(&one_at_a_time));
 
     // Splitting the products over threads changes nothing either.
     let LoadedModel { model, tokenizer } = embedded();
     let threaded = Engine::spawn(model.with_threads(2), tokenizer, EngineConfig::default());
     let on_two_threads: Vec<_> = threaded.generate_many_blocking(requests).into_iter().map(Result::unwrap).collect();
-    assert_eq!(on_two_threads, one_at_a_time);
+    assert_eq!(outputs(&on_two_threads), outputs(&one_at_a_time));
+}
+
+/// What a caller sees of generations, whatever cache they were computed with.
+fn outputs(generations: &[Generation]) -> Vec<(Vec<u32>, String, FinishReason)> {
+    generations.iter().map(|g| (g.completion_ids.clone(), g.completion.clone(), g.finish)).collect()
+}
+
+#[test]
+fn a_next_turn_reuses_the_cache_of_the_last_and_generates_the_same() {
+    let LoadedModel { model, tokenizer } = embedded();
+    let template = ChatTemplate::new(tokenizer.chat_template.as_deref().unwrap()).unwrap();
+    let (bos, eos) = (tokenizer.bos_token.clone(), tokenizer.eos_token.clone());
+    let prompt_ids = |messages: &[Message]| {
+        let text = template.render(messages, true, bos.as_deref(), eos.as_deref()).unwrap();
+        tokenizer.encode(&text).unwrap()
+    };
+    let user = |content: &str| Message { role: "user".into(), content: content.into() };
+    let mut chat = vec![user("Name three colours, one per line.")];
+    let first_ids = prompt_ids(&chat);
+    let LoadedModel { model: fresh_model, tokenizer: fresh_tokenizer } = embedded();
+    let reusing = Engine::spawn(model, tokenizer.clone(), EngineConfig::default());
+    let fresh = Engine::spawn(fresh_model, fresh_tokenizer, EngineConfig { reuse_prefixes: false, ..EngineConfig::default() });
+
+    let first = reusing.generate_blocking(first_ids.clone(), greedy(40)).unwrap();
+    assert_eq!(first.reused_prompt_tokens, 0, "nothing to reuse yet");
+    chat.push(Message { role: "assistant".into(), content: first.completion.clone() });
+    chat.push(user("Now three fruits."));
+    let second_ids = prompt_ids(&chat);
+    assert!(second_ids.starts_with(&first_ids));
+
+    // The second turn starts from the first turn's cache: its prompt, and the reply as far as it re-tokenizes alike.
+    let second = reusing.generate_blocking(second_ids.clone(), greedy(40)).unwrap();
+    assert!(second.reused_prompt_tokens >= first_ids.len(), "reused {} of {}", second.reused_prompt_tokens, first_ids.len());
+    assert!(second.reused_prompt_tokens < second_ids.len());
+    let computed_again = fresh.generate_blocking(second_ids, greedy(40)).unwrap();
+    assert_eq!(computed_again.reused_prompt_tokens, 0);
+    assert_eq!(outputs(&[second]), outputs(&[computed_again]));
 }
 
 #[test]
@@ -113,7 +150,7 @@ fn a_small_kv_budget_queues_requests_and_refuses_what_never_fits() {
     let cases = reference().cases;
     let longest = cases.iter().map(|c| c.prompt_ids.len()).max().unwrap() + 16;
     // Room for one sequence at a time: the rest must wait, not fail.
-    let engine = Engine::spawn(model, tokenizer, EngineConfig { kv_budget_tokens: longest, max_batch: 8 });
+    let engine = Engine::spawn(model, tokenizer, EngineConfig { kv_budget_tokens: longest, max_batch: 8, ..EngineConfig::default() });
     let results = engine.generate_many_blocking(cases.iter().map(|c| (c.prompt_ids.clone(), greedy(16))).collect());
     assert!(results.iter().all(Result::is_ok), "{results:?}");
 
@@ -162,7 +199,9 @@ fn sampling_with_a_seed_is_deterministic() {
     let params = GenerationParams { temperature: 0.9, top_p: Some(0.95), seed: 7, ..greedy(24) };
     let first = engine.generate_blocking(case.prompt_ids.clone(), params.clone()).unwrap();
     let second = engine.generate_blocking(case.prompt_ids.clone(), params.clone()).unwrap();
-    assert_eq!(first, second);
+    // The second computes only the prompt's last token: the rest is the first's cache.
+    assert_eq!(second.reused_prompt_tokens, case.prompt_ids.len() - 1);
+    assert_eq!(outputs(std::slice::from_ref(&first)), outputs(&[second]));
     // And it does sample: another seed, or greedy decoding, takes another path.
     let reseeded = engine.generate_blocking(case.prompt_ids.clone(), GenerationParams { seed: 8, ..params }).unwrap();
     let greedy_run = engine.generate_blocking(case.prompt_ids.clone(), greedy(24)).unwrap();

@@ -33,6 +33,15 @@ impl HostKv {
         Self { kv_heads, head_dim, len: 0, keys: Vec::new(), values: Vec::new(), capacity: 0 }
     }
 
+    /// Keeps the first `len` positions, as a cache reused for a prompt that shares them.
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            // Values past `len` are overwritten by the next append, and never read before.
+            self.keys.truncate(len * self.kv_heads * self.head_dim);
+            self.len = len;
+        }
+    }
+
     /// Appends tokens given token-major, [token][kv head][dim], as the projections produce them.
     pub fn append(&mut self, keys: &[f32], values: &[f32]) {
         let (heads, dim) = (self.kv_heads, self.head_dim);

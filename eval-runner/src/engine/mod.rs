@@ -49,6 +49,8 @@ pub struct Generation {
     pub completion_ids: Vec<u32>,
     pub completion: String,
     pub finish: FinishReason,
+    /// Prompt tokens whose keys and values came from an earlier request's cache, not computed again.
+    pub reused_prompt_tokens: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -71,13 +73,20 @@ pub struct EngineConfig {
     pub kv_budget_tokens: usize,
     /// Most sequences in one step.
     pub max_batch: usize,
+    /// Keep finished sequences' caches (CPU only) for prompts that start with the same tokens,
+    /// as a player's next turn repeats its whole history. They count against the budget and
+    /// give way, oldest first, to requests that need room.
+    pub reuse_prefixes: bool,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { kv_budget_tokens: 64 * 1024, max_batch: 64 }
+        Self { kv_budget_tokens: 64 * 1024, max_batch: 64, reuse_prefixes: true }
     }
 }
+
+/// The fewest shared tokens worth reusing a cache for.
+const MIN_REUSED_TOKENS: usize = 16;
 
 struct Job {
     prompt_ids: Vec<u32>,
@@ -158,6 +167,13 @@ struct Sequence {
     /// Tokens to feed in the next step: the prompt first, then each sampled token.
     pending: Vec<u32>,
     reserved: usize,
+    reused: usize,
+}
+
+/// A finished sequence's cache and the tokens it holds, kept for a prompt that starts with them.
+struct Kept {
+    tokens: Vec<u32>,
+    cache: SequenceCache,
 }
 
 struct Scheduler {
@@ -166,6 +182,8 @@ struct Scheduler {
     config: EngineConfig,
     waiting: VecDeque<Job>,
     running: Vec<Sequence>,
+    /// Oldest first.
+    kept: VecDeque<Kept>,
 }
 
 fn sampling(params: &GenerationParams) -> Sampling {
@@ -178,7 +196,7 @@ fn sampling(params: &GenerationParams) -> Sampling {
 
 impl Scheduler {
     fn new(model: Llama, tokenizer: TextTokenizer, config: EngineConfig) -> Self {
-        Self { model, tokenizer, config, waiting: VecDeque::new(), running: Vec::new() }
+        Self { model, tokenizer, config, waiting: VecDeque::new(), running: Vec::new(), kept: VecDeque::new() }
     }
 
     fn run(mut self, mut jobs: mpsc::UnboundedReceiver<Job>) {
@@ -201,9 +219,40 @@ impl Scheduler {
         }
     }
 
-    /// KV-cache tokens the running sequences have reserved.
+    /// KV-cache tokens the running sequences have reserved, and those the kept caches hold.
     fn reserved(&self) -> usize {
-        self.running.iter().map(|s| s.reserved).sum()
+        self.running.iter().map(|s| s.reserved).sum::<usize>() + self.kept.iter().map(|k| k.tokens.len()).sum::<usize>()
+    }
+
+    /// A cache for `prompt` and the tokens still to feed: the kept cache sharing
+    /// the longest prefix with it, cut back to that prefix, or a new one.
+    fn cache_for(&mut self, prompt: &[u32]) -> (SequenceCache, Vec<u32>, usize) {
+        let shared = |kept: &Kept| kept.tokens.iter().zip(prompt).take_while(|(a, b)| a == b).count();
+        let best = self.kept.iter().enumerate().map(|(i, kept)| (shared(kept), i)).max();
+        // At least one prompt token is fed, for the logits of the first new token.
+        match best.map(|(length, i)| (length.min(prompt.len() - 1), i)) {
+            Some((length, i)) if length >= MIN_REUSED_TOKENS => {
+                let Kept { mut cache, .. } = self.kept.remove(i).expect("index from the search");
+                cache.truncate(length);
+                (cache, prompt[length..].to_vec(), length)
+            }
+            _ => (self.model.new_cache(), prompt.to_vec(), 0),
+        }
+    }
+
+    /// Keeps a finished sequence's cache for a later prompt that repeats its tokens.
+    fn keep(&mut self, prompt: Vec<u32>, completion: Vec<u32>, cache: SequenceCache) {
+        if !self.config.reuse_prefixes || !cache.can_truncate() {
+            return;
+        }
+        // The cache holds the prompt and every sampled token but the last.
+        let mut tokens = prompt;
+        tokens.extend(completion);
+        tokens.truncate(cache.len());
+        self.kept.push_back(Kept { tokens, cache });
+        while self.kept.len() > self.config.max_batch {
+            self.kept.pop_front();
+        }
     }
 
     fn admit(&mut self) {
@@ -221,16 +270,20 @@ impl Scheduler {
                 let _ = job.reply.send(Err(error));
                 continue;
             }
+            // Kept caches give way to requests, oldest first.
+            while self.reserved() + needed > self.config.kv_budget_tokens && self.kept.pop_front().is_some() {}
             if self.reserved() + needed > self.config.kv_budget_tokens || self.running.len() >= self.config.max_batch {
                 return;
             }
             let job = self.waiting.pop_front().expect("front exists");
+            let (cache, pending, reused) = self.cache_for(&job.prompt_ids);
             self.running.push(Sequence {
-                cache: self.model.new_cache(),
+                cache,
                 sampler: LogitsProcessor::from_sampling(job.params.seed, sampling(&job.params)),
                 completion: Vec::new(),
-                pending: job.prompt_ids.clone(),
+                pending,
                 reserved: needed,
+                reused,
                 job,
             });
         }
@@ -260,8 +313,9 @@ impl Scheduler {
             }
         }
         for (row, result) in finished.into_iter().rev() {
-            let sequence = self.running.swap_remove(row);
-            let _ = sequence.job.reply.send(result);
+            let Sequence { job, cache, completion, .. } = self.running.swap_remove(row);
+            let _ = job.reply.send(result);
+            self.keep(job.prompt_ids, completion, cache);
         }
     }
 }
@@ -283,6 +337,7 @@ fn advance(tokenizer: &TextTokenizer, sequence: &mut Sequence, logits: &Tensor, 
                 completion_ids: sequence.completion.clone(),
                 completion: text[..cut].to_string(),
                 finish: FinishReason::StopString,
+                reused_prompt_tokens: sequence.reused,
             }));
         }
     }
@@ -297,5 +352,6 @@ fn finish(tokenizer: &TextTokenizer, sequence: &Sequence, finish: FinishReason) 
         completion_ids: sequence.completion.clone(),
         completion: tokenizer.decode(&sequence.completion).map_err(EngineError::Inference)?,
         finish,
+        reused_prompt_tokens: sequence.reused,
     })
 }

@@ -329,6 +329,23 @@ impl SequenceCache {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Whether the cache can be cut back to a prefix: host caches can.
+    pub fn can_truncate(&self) -> bool {
+        self.layers.iter().all(|layer| matches!(layer, LayerCache::Host(_)))
+    }
+
+    /// Keeps the first `len` positions (at most its length), for a prompt that
+    /// starts with them; only for caches that [`can_truncate`](Self::can_truncate).
+    pub fn truncate(&mut self, len: usize) {
+        assert!(self.can_truncate(), "only host caches are cut back");
+        for layer in &mut self.layers {
+            if let LayerCache::Host(kv) = layer {
+                kv.truncate(len);
+            }
+        }
+        self.len = self.len.min(len);
+    }
 }
 
 /// The tokens one sequence adds in a step: its whole prompt, or its last sampled token.
