@@ -5,8 +5,8 @@
 //! Score is the speed of a correct guess: 100 within five rounds, then less
 //! down to 0 at the last; 0 for a wrong guess.
 
+use super::python_re::PythonRegex;
 use super::{note, Episode, Event, GameError, Party, Player, Responder, Scores};
-use regex::Regex;
 use serde::Deserialize;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -44,9 +44,7 @@ fn python_list(items: &[String]) -> String {
 
 /// A question pattern the guesser must not match, and why.
 struct Forbidden {
-    pattern: Regex,
-    /// `re.match` (anchored) rather than `re.search`.
-    anchored: bool,
+    pattern: PythonRegex,
     message: &'static str,
 }
 
@@ -81,17 +79,14 @@ fn forbidden(experiment: &Experiment) -> Result<Vec<Forbidden>, GameError> {
     rules
         .into_iter()
         .map(|(pattern, anchored, message)| {
-            let source = if anchored {
-                format!("^(?:{pattern})")
+            // `re.match` for the anchored ones, `re.search` for the others.
+            let pattern = if anchored {
+                PythonRegex::matching(pattern, false)
             } else {
-                pattern.clone()
+                PythonRegex::searching(pattern, false)
             };
-            Regex::new(&source)
-                .map(|pattern| Forbidden {
-                    pattern,
-                    anchored,
-                    message,
-                })
+            pattern
+                .map(|pattern| Forbidden { pattern, message })
                 .map_err(|e| {
                     GameError::Instance(format!(
                         "experiment {}: a question pattern is not usable: {e}",
@@ -143,12 +138,7 @@ fn read_guesser(reply: &str, rules: &[Forbidden]) -> Move {
     }
     let question = text.to_lowercase();
     for rule in rules {
-        let hit = if rule.anchored {
-            rule.pattern.is_match(&question)
-        } else {
-            rule.pattern.find(&question).is_some()
-        };
-        if hit {
+        if rule.pattern.is_match(&question) {
             return Move::InvalidContent(rule.message);
         }
     }

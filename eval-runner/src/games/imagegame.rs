@@ -4,8 +4,8 @@
 //! pattern aborts. Main Score is the F1 (×100) of the last grid's letters
 //! against the target's.
 
+use super::python_re::PythonRegex;
 use super::{note, round4, Episode, Event, GameError, Player, Responder, Scores};
-use regex::Regex;
 use serde::Deserialize;
 
 const EMPTY: &str = "▢";
@@ -26,34 +26,19 @@ pub struct Instance {
     pub target_grid: String,
 }
 
-/// A pattern matched as Python's `re.match`: anchored at the start, and `$`
-/// also before one final newline.
-struct PythonPattern(Regex);
-
-impl PythonPattern {
-    fn new(
-        instance: &Instance,
-        which: &str,
-        pattern: &str,
-        ignore_case: bool,
-    ) -> Result<Self, GameError> {
-        let flags = if ignore_case { "(?i)" } else { "" };
-        Regex::new(&format!("{flags}^(?:{pattern})"))
-            .map(Self)
-            .map_err(|e| {
-                GameError::Instance(format!(
-                    "instance {}: {which} is not a usable regular expression: {e}",
-                    instance.game_id
-                ))
-            })
-    }
-
-    fn matches(&self, text: &str) -> bool {
-        self.0.is_match(text)
-            || text
-                .strip_suffix('\n')
-                .is_some_and(|shorter| self.0.is_match(shorter))
-    }
+/// One of the instance's patterns, matched as Python's `re.match`.
+fn matcher(
+    instance: &Instance,
+    which: &str,
+    pattern: &str,
+    ignore_case: bool,
+) -> Result<PythonRegex, GameError> {
+    PythonRegex::matching(pattern, ignore_case).map_err(|e| {
+        GameError::Instance(format!(
+            "instance {}: {which} is not a usable regular expression: {e}",
+            instance.game_id
+        ))
+    })
 }
 
 type Grid = Vec<Vec<String>>;
@@ -121,19 +106,19 @@ enum End {
 }
 
 pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, GameError> {
-    let terminate = PythonPattern::new(
+    let terminate = matcher(
         instance,
         "player_1_terminate_pattern",
         &instance.player_1_terminate_pattern,
         true,
     )?;
-    let command = PythonPattern::new(
+    let command = matcher(
         instance,
         "player_1_response_pattern",
         &instance.player_1_response_pattern,
         true,
     )?;
-    let drawing = PythonPattern::new(
+    let drawing = matcher(
         instance,
         "player_2_response_pattern",
         &instance.player_2_response_pattern,
@@ -151,12 +136,12 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
     let end = loop {
         let mut round = Vec::new();
         let reply = giver.ask(&context, model, &mut round)?;
-        if terminate.matches(&reply) {
+        if terminate.is_match(&reply) {
             note(&mut round, "found terminate pattern", &reply);
             turns.push(round);
             break End::Done;
         }
-        if !command.matches(&reply) {
+        if !command.is_match(&reply) {
             note(&mut round, "invalid format", "Invalid instruction format");
             turns.push(round);
             break End::Aborted;
@@ -170,7 +155,7 @@ pub fn play(instance: &Instance, model: &mut dyn Responder) -> Result<Episode, G
             instruction.clone()
         };
         let drawn = follower.ask(&to_follower, model, &mut round)?;
-        if !drawing.matches(&drawn) {
+        if !drawing.is_match(&drawn) {
             note(&mut round, "invalid format", "Invalid grid format");
             turns.push(round);
             break End::Aborted;

@@ -12,6 +12,7 @@ pub mod ifeval;
 pub mod imagegame;
 pub mod matchit_ascii;
 pub mod privateshared;
+pub mod python_re;
 pub mod python_random;
 pub mod referencegame;
 pub mod results;

@@ -4,7 +4,7 @@
 //! when either player broke the format.
 
 use super::{note, round4, Episode, Event, GameError, Player, Responder, Scores};
-use regex::Regex;
+use super::python_re::PythonRegex;
 use serde::Deserialize;
 
 /// The game master reads only the experiment's instances.
@@ -25,9 +25,9 @@ pub struct Instance {
     pub p2_mode: String,
 }
 
-/// Python's `re.match(pattern, text, re.IGNORECASE)`: anchored at the start.
-fn matcher(instance: &Instance, which: &'static str, pattern: &str) -> Result<Regex, GameError> {
-    Regex::new(&format!("(?i)^(?:{pattern})")).map_err(|e| {
+/// Python's `re.match(pattern, text, re.IGNORECASE)`.
+fn matcher(instance: &Instance, which: &'static str, pattern: &str) -> Result<PythonRegex, GameError> {
+    PythonRegex::matching(pattern, true).map_err(|e| {
         GameError::Instance(format!(
             "instance {}: response pattern {which} is not a usable regular expression: {e}",
             instance.game_id
@@ -36,7 +36,7 @@ fn matcher(instance: &Instance, which: &'static str, pattern: &str) -> Result<Re
 }
 
 /// The response's `response` group when it matches, and (in strict mode) nothing follows its line.
-fn parse(pattern: &Regex, strict: bool, response: &str) -> Option<String> {
+fn parse(pattern: &PythonRegex, strict: bool, response: &str) -> Option<String> {
     let captures = pattern.captures(response)?;
     let remainder = captures.name("remainder").map_or("", |m| m.as_str());
     if strict && !remainder.is_empty() {

@@ -9,10 +9,10 @@
 //! plus how close each drawing is to the map.
 //! A reply of any other form, or never saying DONE, aborts.
 
+use super::python_re::PythonRegex;
 use super::{
     graph_edit, note, scripted_exchange, Episode, Event, GameError, Player, Responder, Scores,
 };
-use regex::Regex;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -467,12 +467,10 @@ fn shown(room: &str) -> &str {
     room.split('_').next().unwrap_or(room)
 }
 
-/// Python's `re.search(pattern, text, re.IGNORECASE)`, where `$` also matches before one final newline.
-/// Returns the first group (lowercased) when there is one.
-fn search(pattern: &Regex, text: &str) -> Option<Option<String>> {
-    let captures = pattern
-        .captures(text)
-        .or_else(|| pattern.captures(text.strip_suffix('\n')?))?;
+/// Python's `re.search(pattern, text, re.IGNORECASE)`: the first group
+/// (lowercased) when there is one.
+fn search(pattern: &PythonRegex, text: &str) -> Option<Option<String>> {
+    let captures = pattern.captures(text)?;
     Some(captures.get(1).map(|m| m.as_str().to_lowercase()))
 }
 
@@ -483,7 +481,7 @@ pub fn play(
 ) -> Result<Episode, GameError> {
     let map = Map::read(instance)?;
     let pattern = |source: &str| {
-        Regex::new(&format!("(?i){source}"))
+        PythonRegex::searching(source, true)
             .map_err(|e| GameError::Instance(format!("instance {}: {e}", instance.game_id)))
     };
     let (go, done) = (
