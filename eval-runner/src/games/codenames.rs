@@ -11,7 +11,8 @@
 use super::python_random::PythonRandom;
 use super::wordnet::NounLemmatizer;
 use super::{
-    note, note_structured, round_to, Details, Episode, GameError, Player, Responder, Scores,
+    harmonic_mean, note, note_structured, ratio, round_to, Details, Episode, GameError, Player,
+    Responder, Scores,
 };
 use regex::Regex;
 use serde::Deserialize;
@@ -836,22 +837,6 @@ const TURN_SCORES: [&str; 13] = [
     "Guesser Team F1",
 ];
 
-fn f1(precision: f64, recall: f64) -> f64 {
-    if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    }
-}
-
-fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
-}
-
 /// The round's tallies as clembench's scorer logs them under "turn".
 fn tally_record(tally: &Tally) -> Value {
     let counts = |counts: &[usize; 4]| {
@@ -880,29 +865,29 @@ fn tally_record(tally: &Tally) -> Value {
 fn turn_values(tally: &Tally) -> [f64; 13] {
     let targets: usize = tally.targeted.iter().sum();
     let team_targets = tally.targeted[Kind::Team as usize];
-    let cluegiver_precision = ratio(team_targets, targets);
-    let cluegiver_recall = ratio(team_targets, tally.team_words_left);
+    let cluegiver_precision = ratio(team_targets as f64, targets as f64);
+    let cluegiver_recall = ratio(team_targets as f64, tally.team_words_left as f64);
     let guesses = tally.guesses.len();
     let revealed: usize = tally.revealed.iter().sum();
     let revealed_team = tally.revealed[Kind::Team as usize];
-    let target_precision = ratio(tally.revealed_targets, revealed);
-    let target_recall = ratio(tally.revealed_targets, targets);
-    let team_precision = ratio(revealed_team, revealed);
-    let team_recall = ratio(revealed_team, tally.team_words_left);
+    let target_precision = ratio(tally.revealed_targets as f64, revealed as f64);
+    let target_recall = ratio(tally.revealed_targets as f64, targets as f64);
+    let team_precision = ratio(revealed_team as f64, revealed as f64);
+    let team_recall = ratio(revealed_team as f64, tally.team_words_left as f64);
     [
         targets as f64,
         cluegiver_precision,
         cluegiver_recall,
-        f1(cluegiver_precision, cluegiver_recall),
+        harmonic_mean(cluegiver_precision, cluegiver_recall),
         guesses as f64,
         revealed as f64,
         guesses as f64 - revealed as f64,
         target_precision,
         target_recall,
-        f1(target_precision, target_recall),
+        harmonic_mean(target_precision, target_recall),
         team_precision,
         team_recall,
-        f1(team_precision, team_recall),
+        harmonic_mean(team_precision, team_recall),
     ]
 }
 
@@ -961,14 +946,17 @@ fn score(
         ),
         (
             "Episode Recall".into(),
-            round3(ratio(outcome.revealed_team_words, counts.team)),
+            round3(ratio(
+                outcome.revealed_team_words as f64,
+                counts.team as f64,
+            )),
         ),
         (
             "Episode Negative Recall".into(),
             round3(
                 1.0 - ratio(
-                    outcome.mistakes,
-                    counts.opponent + counts.innocent + counts.assassin,
+                    outcome.mistakes as f64,
+                    (counts.opponent + counts.innocent + counts.assassin) as f64,
                 ),
             ),
         ),
@@ -979,7 +967,7 @@ fn score(
         ("Violated Request Count".into(), outcome.violated as f64),
         (
             "Request Success Ratio".into(),
-            round3(ratio(outcome.parsed, outcome.requests)),
+            round3(ratio(outcome.parsed as f64, outcome.requests as f64)),
         ),
         (
             "Main Score".into(),

@@ -5,7 +5,9 @@
 //! against the target's.
 
 use super::python_re::PythonRegex;
-use super::{note, round4, Episode, Event, GameError, Player, Responder, Scores};
+use super::{
+    harmonic_mean, note, ratio, round4, Episode, Event, GameError, Player, Responder, Scores,
+};
 use serde::Deserialize;
 
 const EMPTY: &str = "▢";
@@ -76,11 +78,7 @@ fn evaluate(target: &Grid, drawn: &Grid) -> Option<(f64, f64, f64)> {
     };
     let recall = share(target, drawn)?;
     let precision = share(drawn, target)?;
-    let f1 = if precision == 0.0 || recall == 0.0 {
-        0.0
-    } else {
-        round4(2.0 * precision * recall / (precision + recall))
-    };
+    let f1 = round4(harmonic_mean(precision, recall));
     Some((
         (precision * 100.0).round(),
         (recall * 100.0).round(),
@@ -274,11 +272,7 @@ fn score(
         ("Parsed Request Count".into(), parsed),
         (
             "Request Success Ratio".into(),
-            if requests > 0.0 {
-                round4(parsed / requests)
-            } else {
-                0.0
-            },
+            round4(ratio(parsed, requests)),
         ),
     ];
     Episode {

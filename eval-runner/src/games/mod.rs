@@ -185,6 +185,25 @@ pub fn note_structured(round: &mut Vec<Event>, kind: &str, content: serde_json::
     round.push(Event::structured(Party::GameMaster, Party::GameMaster, kind, content));
 }
 
+/// `part / whole`, and 0 when there is no whole (no request made, no word
+/// targeted), where the scorers write 0 rather than fail.
+pub fn ratio(part: f64, whole: f64) -> f64 {
+    if whole == 0.0 {
+        0.0
+    } else {
+        part / whole
+    }
+}
+
+/// 2ab / (a + b), the F1 of two shares; 0 when both are 0 (NaN stays NaN).
+pub fn harmonic_mean(a: f64, b: f64) -> f64 {
+    if a + b == 0.0 {
+        0.0
+    } else {
+        2.0 * a * b / (a + b)
+    }
+}
+
 /// Python's `round(x, 4)` for the ratios clemcore logs.
 pub fn round4(value: f64) -> f64 {
     round_to(value, 4)
@@ -217,5 +236,20 @@ impl<'de, V: serde::Deserialize<'de>> serde::Deserialize<'de> for OrderedMap<V> 
             }
         }
         deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_without_a_whole_are_zero() {
+        assert_eq!(ratio(3.0, 4.0), 0.75);
+        assert_eq!(ratio(0.0, 0.0), 0.0);
+        assert_eq!(harmonic_mean(0.5, 1.0), 2.0 / 3.0);
+        assert_eq!(harmonic_mean(0.0, 0.0), 0.0);
+        assert_eq!(harmonic_mean(0.0, 0.8), 0.0);
+        assert!(harmonic_mean(f64::NAN, 0.0).is_nan(), "nothing to count stays unknown");
     }
 }

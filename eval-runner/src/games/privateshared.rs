@@ -6,7 +6,7 @@
 //! accuracy and the (truncated) agreement between the probe answers and the
 //! truth; a probe unanswered after five tries aborts.
 
-use super::{note, scripted_exchange, Episode, Event, GameError, OrderedMap, Player, Responder, Scores};
+use super::{harmonic_mean, note, ratio, scripted_exchange, Episode, Event, GameError, OrderedMap, Player, Responder, Scores};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -369,13 +369,8 @@ fn score(game: &Game, filled: &[(usize, bool)], aborted: bool, turns: Vec<Vec<Ev
     } else {
         filled.iter().filter(|(_, f)| *f).count() as f64 / filled.len() as f64
     };
-    let main = if slot_accuracy.is_nan() {
-        f64::NAN
-    } else if slot_accuracy + truncated == 0.0 {
-        0.0
-    } else {
-        100.0 * 2.0 * slot_accuracy * truncated / (slot_accuracy + truncated)
-    };
+    // NaN without a filled slot to count.
+    let main = 100.0 * harmonic_mean(slot_accuracy, truncated);
     let success = !aborted && accuracy == 1.0 && slot_accuracy == 1.0;
     let total = game.counts.iter().fold(Counts::default(), |sum, c| Counts {
         requests: sum.requests + c.requests,
@@ -398,11 +393,7 @@ fn score(game: &Game, filled: &[(usize, bool)], aborted: bool, turns: Vec<Vec<Ev
         ("Violated Request Count".into(), total.violated),
         (
             "Request Success Ratio".into(),
-            if total.requests > 0.0 {
-                total.parsed / total.requests
-            } else {
-                0.0
-            },
+            ratio(total.parsed, total.requests),
         ),
     ];
     Episode {

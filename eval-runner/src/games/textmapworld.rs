@@ -11,7 +11,8 @@
 
 use super::python_re::PythonRegex;
 use super::{
-    graph_edit, note, scripted_exchange, Episode, Event, GameError, Player, Responder, Scores,
+    graph_edit, harmonic_mean, note, ratio, scripted_exchange, Episode, Event, GameError, Player,
+    Responder, Scores,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -665,17 +666,9 @@ fn score(
                 .flat_map(|r| map.neighbours.get(r).into_iter().flatten()),
         )
         .collect();
-    let efficiency = if moves == 0 {
-        0.0
-    } else {
-        100.0 * good as f64 / moves as f64
-    };
+    let efficiency = 100.0 * ratio(good as f64, moves as f64);
     let exploration = 100.0 * visited.len() as f64 / map.rooms.len() as f64;
-    let harmonic = if efficiency + exploration == 0.0 {
-        0.0
-    } else {
-        2.0 * efficiency * exploration / (efficiency + exploration)
-    };
+    let harmonic = harmonic_mean(efficiency, exploration);
     let attempts = turns
         .iter()
         .filter(|round| round.iter().any(|e| e.kind == "Valid format"))
