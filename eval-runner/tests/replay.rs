@@ -584,6 +584,11 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     let done = drawn("DONE");
     let exact = play(Variant::GraphReasoning, instance, &mut scripted(&[whole_map, done.as_str()])).unwrap();
     assert_eq!(episode_score(&exact, "graph_similarity"), 100.0);
+    // A drawing that reads as a literal but not as a graph (its doors are one string) scores 0, as clembench's except does.
+    let unshaped = r#"{"action": "GO: west", "graph": {"nodes": ["Attic"], "edges": {"west": "Attic-Kitchen"}}}"#;
+    let zero = play(Variant::GraphReasoning, instance, &mut scripted(&[unshaped, done.as_str()])).unwrap();
+    assert_eq!(zero.turn_scores[0].1[1], ("similarity".to_string(), 0.0));
+    assert_eq!(episode_score(&zero, "graph_similarity"), 0.0);
     let bare = play(Variant::GraphReasoning, instance, &mut scripted(&["GO: north"])).unwrap();
     assert_eq!((bare.turns[0][2].text(), episode_score(&bare, "Aborted")), ("abort game", 1.0));
     let unreadable_graph = drawn("DONE").replace(r#"("Attic", "Kitchen")"#, r#"("Attic" "Kitchen")"#);

@@ -391,22 +391,26 @@ impl Map {
         via + 1 == best
     }
 
-    /// graphreasoning: how close a drawn graph is to the map, as clembench scores
-    /// it: 100 × (1 − 2 × (sigmoid(d / 2) − ½)) for the graph edit distance d
-    /// between the shapes (names lowercased); 0 for a graph it cannot read.
-    fn similarity(&self, drawn: &Literal) -> f64 {
+    /// The map's shape, names lowercased, as clembench's scorer builds it.
+    fn shape(&self) -> graph_edit::Graph {
         let edges = self
             .neighbours
             .iter()
             .flat_map(|(a, bs)| bs.iter().map(move |b| (a.to_lowercase(), b.to_lowercase())));
-        let map = shape(self.rooms.iter().map(|r| r.to_lowercase()), edges);
-        let Some(drawn) = drawn_shape(drawn) else {
-            return 0.0;
-        };
-        let distance = graph_edit::edit_distance(&map, &drawn) as f64;
-        let normalized = 2.0 * (1.0 / (1.0 + (-0.5 * distance).exp()) - 0.5);
-        100.0 * (1.0 - normalized)
+        shape(self.rooms.iter().map(|r| r.to_lowercase()), edges)
     }
+}
+
+/// graphreasoning: how close a drawn graph is to the map's shape, as clembench
+/// scores it: 100 × (1 − 2 × (sigmoid(d / 2) − ½)) for the graph edit distance
+/// d; 0 for a graph it cannot read.
+fn similarity(map: &graph_edit::Graph, drawn: &Literal) -> f64 {
+    let Some(drawn) = drawn_shape(drawn) else {
+        return 0.0;
+    };
+    let distance = graph_edit::edit_distance(map, &drawn) as f64;
+    let normalized = 2.0 * (1.0 / (1.0 + (-0.5 * distance).exp()) - 0.5);
+    100.0 * (1.0 - normalized)
 }
 
 /// Named nodes and edges as a [`graph_edit::Graph`]; an edge's ends are nodes
@@ -638,7 +642,8 @@ fn score(
         ));
         move_index += 1;
     }
-    let similarities: Vec<f64> = graphs.iter().map(|g| map.similarity(g)).collect();
+    let map_shape = map.shape();
+    let similarities: Vec<f64> = graphs.iter().map(|g| similarity(&map_shape, g)).collect();
     for ((_, scores), similarity) in turn_scores.iter_mut().zip(&similarities) {
         scores.push(("similarity".to_string(), *similarity));
     }
