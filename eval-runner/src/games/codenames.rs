@@ -1039,6 +1039,14 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_prompt_template_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = Prompts::read(dir.path()).unwrap_err();
+        let missing = dir.path().join("resources/initial_prompts/prompt_cluegiver.template");
+        assert!(error.starts_with(&format!("{}: ", missing.display())), "{error}");
+    }
+
+    #[test]
     fn commas_get_their_space() {
         assert_eq!(
             space_after_commas("GUESS: a,b, c,\nd,"),

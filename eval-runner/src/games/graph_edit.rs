@@ -191,8 +191,9 @@ mod tests {
         // Exact for map sizes: a wheel of 8 against one of 9 is a node, a spoke and a rim edge
         // more, and one rim edge moved.
         assert_eq!(edit_distance(&wheel(8), &wheel(9)), 5);
-        // A drawing far larger than any map gets an answer, no larger than deleting and inserting everything.
+        // A drawing far larger than any map still gets an answer: at least the
+        // node and edge counts' differences, and better than deleting and inserting everything.
         let far = edit_distance(&wheel(12), &path(30));
-        assert!(far <= 12 + 22 + 30 + 29, "{far}");
+        assert!((18 + 7..12 + 22 + 30 + 29).contains(&far), "{far}");
     }
 }
