@@ -170,26 +170,23 @@ fn open(args: &ModelArgs) -> anyhow::Result<(LoadedModel, Device)> {
 }
 
 fn read_chat(path: &PathBuf) -> anyhow::Result<Vec<Message>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let messages: Vec<Message> = serde_json::from_str(&text).with_context(|| {
-        format!("{}: expected a JSON list of {{\"role\", \"content\"}} messages", path.display())
-    })?;
-    if messages.is_empty() {
-        bail!("{}: the chat has no messages", path.display());
-    }
-    Ok(messages)
+    read_list(path, "{\"role\", \"content\"} messages", "the chat has no messages")
 }
 
 /// An instance list: a JSON list of {"game", "experiment", "game_id"}.
 fn read_selection(path: &PathBuf) -> anyhow::Result<Vec<Selected>> {
+    read_list(path, "{\"game\", \"experiment\", \"game_id\"}", "the instance list is empty")
+}
+
+/// A non-empty JSON list from a file; `items` says what the list holds, `empty` what an empty one lacks.
+fn read_list<T: serde::de::DeserializeOwned>(path: &PathBuf, items: &str, empty: &str) -> anyhow::Result<Vec<T>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let selection: Vec<Selected> = serde_json::from_str(&text).with_context(|| {
-        format!("{}: expected a JSON list of {{\"game\", \"experiment\", \"game_id\"}}", path.display())
-    })?;
-    if selection.is_empty() {
-        bail!("{}: the instance list is empty", path.display());
+    let list: Vec<T> =
+        serde_json::from_str(&text).with_context(|| format!("{}: expected a JSON list of {items}", path.display()))?;
+    if list.is_empty() {
+        bail!("{}: {empty}", path.display());
     }
-    Ok(selection)
+    Ok(list)
 }
 
 fn shown(score: Option<f64>) -> String {

@@ -84,6 +84,10 @@ fn a_malformed_chat_file_and_zero_threads_are_refused() {
     let (ok, stderr) = run(&["generate", "--model", model, "--chat", chat.to_str().unwrap()]);
     assert!(!ok);
     assert_one_line(&stderr, "expected a JSON list of {\"role\", \"content\"} messages");
+    std::fs::write(&chat, "[]").unwrap();
+    let (ok, stderr) = run(&["generate", "--model", model, "--chat", chat.to_str().unwrap()]);
+    assert!(!ok);
+    assert_one_line(&stderr, "chat.json: the chat has no messages");
 
     let (ok, stderr) = run(&["tokenize", "--model", model, "--threads", "0", "hi"]);
     assert!(!ok);
