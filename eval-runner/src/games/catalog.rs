@@ -319,11 +319,10 @@ fn instances_file(game_dir: &Path, name: &str) -> Result<PathBuf, CatalogError> 
     }
 }
 
-/// An instances file: its text (read in its own key order by the game
-/// masters) and its experiments as JSON values (kept for the results files).
+/// An instances file's experiments as JSON values, in the file's key order:
+/// read into each game's types, and kept for the results files.
 struct InstancesFile {
     path: PathBuf,
-    text: String,
     raw: Vec<Value>,
 }
 
@@ -341,7 +340,7 @@ fn read_experiments(path: PathBuf) -> Result<InstancesFile, CatalogError> {
     let text = std::fs::read_to_string(&path).map_err(|e| error(&path, e.to_string()))?;
     let mut value: Value = serde_json::from_str(&text).map_err(|e| error(&path, e.to_string()))?;
     match value.get_mut("experiments").map(Value::take) {
-        Some(Value::Array(raw)) => Ok(InstancesFile { path, text, raw }),
+        Some(Value::Array(raw)) => Ok(InstancesFile { path, raw }),
         _ => Err(error(&path, "expected {\"experiments\": [...]}")),
     }
 }
@@ -370,27 +369,23 @@ fn split_experiment(mut raw: Value) -> Experiment {
     }
 }
 
-/// The experiments in the game's own types, read from the file's text so
-/// that objects keep their order; a missing or mistyped key names its experiment.
+/// The experiments in the game's own types, read from their JSON values
+/// (which keep the file's key order); a missing or mistyped key names its experiment.
 fn typed<E: DeserializeOwned>(source: &InstancesFile) -> Result<Vec<E>, CatalogError> {
-    #[derive(Deserialize)]
-    struct Experiments<E> {
-        experiments: Vec<E>,
-    }
-    let whole = serde_json::from_str::<Experiments<E>>(&source.text);
-    whole.map(|file| file.experiments).map_err(|whole_error| {
-        // Find the experiment at fault, to name it.
-        for (i, experiment) in source.raw.iter().enumerate() {
-            if let Err(e) = serde_json::from_value::<E>(experiment.clone()) {
+    source
+        .raw
+        .iter()
+        .enumerate()
+        .map(|(i, experiment)| {
+            E::deserialize(experiment).map_err(|e| {
                 let name = experiment
                     .get("name")
                     .and_then(Value::as_str)
                     .map_or_else(|| format!("#{i}"), str::to_string);
-                return error(&source.path, format!("experiment {name}: {e}"));
-            }
-        }
-        error(&source.path, whole_error.to_string())
-    })
+                error(&source.path, format!("experiment {name}: {e}"))
+            })
+        })
+        .collect()
 }
 
 fn master(
