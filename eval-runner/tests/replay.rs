@@ -1016,3 +1016,207 @@ fn codenames_aborts_on_each_broken_rule() {
     let related = play(experiment, instance, &materials, &mut scripted(&["CLUE: Beds\nTARGETS: star"])).unwrap();
     assert_eq!(related.turns[0].last().unwrap().content["similar_board_word"], "bed");
 }
+
+/// The two-room adventure written for these tests (clembench has none in `../shared`):
+/// a brass lamp in a closed crate in the yard, to be put on the work bench in the workshop.
+fn adventure() -> (Vec<eval_runner::games::adventuregame::Experiment>, eval_runner::games::adventuregame::Library) {
+    #[derive(serde::Deserialize)]
+    struct File {
+        experiments: Vec<eval_runner::games::adventuregame::Experiment>,
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/adventuregame");
+    let file: File = serde_json::from_str(&std::fs::read_to_string(dir.join("in/instances.json")).unwrap()).unwrap();
+    let library = eval_runner::games::adventuregame::Library::read(&dir, &file.experiments).unwrap();
+    (file.experiments, library)
+}
+
+fn play_adventure(experiment: usize, instance: usize, replies: &[&str]) -> Episode {
+    let (experiments, library) = adventure();
+    let mut model = scripted(replies);
+    let episode =
+        eval_runner::games::adventuregame::play(&experiments[experiment].game_instances[instance], &library, &mut model)
+            .unwrap();
+    assert!(model.0.is_empty(), "replies left over");
+    episode
+}
+
+/// What the game master said to the player, round by round.
+fn said_to_player(episode: &Episode) -> Vec<String> {
+    episode
+        .turns
+        .iter()
+        .flatten()
+        .filter(|e| e.kind == "send message")
+        .map(|e| e.text().to_string())
+        .collect()
+}
+
+/// The events of a kind, in order.
+fn logged<'e>(episode: &'e Episode, kind: &str) -> Vec<&'e Value> {
+    episode.turns.iter().flatten().filter(|e| e.kind == kind).map(|e| &e.content).collect()
+}
+
+#[test]
+fn adventuregame_resolves_commands_by_their_pddl_and_scores_a_finished_adventure() {
+    let episode = play_adventure(
+        0,
+        0,
+        &["> open crate", "> take brass lamp", "> go to workshop", "> put lamp on work bench", "> done"],
+    );
+    let said = said_to_player(&episode);
+    assert!(said[0].ends_with(
+        "You are in a yard now. There is a wooden crate. The wooden crate is closed. There is a passage to a workshop here."
+    ));
+    assert_eq!(said[1], "You open the wooden crate. In the wooden crate there is a brass lamp.\n");
+    assert_eq!(said[2], "You take the brass lamp. In your inventory you have a brass lamp.\n");
+    // The lamp is carried, so not listed in the room.
+    assert_eq!(
+        said[3],
+        "You are in a workshop now. There are a work bench and a rope. The rope is on the work bench. \
+         There is a passage to a yard here.\n"
+    );
+    assert_eq!(said[4], "You put the brass lamp on the work bench.\n");
+    assert_eq!(
+        episode.keys,
+        vec![(
+            "adventure_info".to_string(),
+            serde_json::json!({"variant": "basic", "max_turns": 8, "optimal_turns": 4, "goal_count": 1})
+        )]
+    );
+    let goals: Vec<f64> = (0..5).map(|turn| turn_score(&episode, turn, "goal_score")).collect();
+    assert_eq!(goals, [0.0, 0.0, 0.0, 1.0, 0.0]);
+    // Opening shows three new facts: the crate open, the lamp where it is and what it is in.
+    assert_eq!(turn_score(&episode, 0, "epistemic_action"), 1.0);
+    assert_eq!(turn_score(&episode, 0, "effective_epistemic_gain_amount"), 3.0);
+    assert_eq!(turn_score(&episode, 0, "known_entities_ratio"), 3.0 / 7.0);
+    assert_eq!(turn_score(&episode, 0, "visited_rooms_ratio"), 0.5);
+    assert_eq!(turn_score(&episode, 2, "visited_rooms_ratio"), 1.0);
+    for (name, value) in [
+        ("Main Score", 100.0),
+        ("achieved_goal_ratio", 1.0),
+        ("Success", 1.0),
+        ("Lose", 0.0),
+        ("Aborted", 0.0),
+        ("Request Count", 5.0),
+        ("successful_actions", 5.0),
+        ("hallucination_count", 0.0),
+        ("turns_over_par", 1.0),
+        ("turn_ratio", 0.75),
+        ("finish_speed", 0.25),
+    ] {
+        assert_eq!(episode_score(&episode, name), value, "{name}");
+    }
+    assert_eq!(logged(&episode, "model_done").len(), 1);
+    assert_eq!(
+        *logged(&episode, "game_result")[0],
+        serde_json::json!({"goal_states_achieved": ["on(lamp1,bench1)"], "game_successfully_finished": true})
+    );
+}
+
+#[test]
+fn adventuregame_names_each_kind_of_failed_command_and_scores_a_premature_done_as_a_loss() {
+    let episode = play_adventure(
+        0,
+        0,
+        &["> take lamp", "> dance wildly", "> take unicorn", "> go yard", "> open yard", "> take lamp1", "> done"],
+    );
+    let said = said_to_player(&episode);
+    let expected = [
+        "You cannot reach the brass lamp.\n",
+        "I don't know how to interpret this 'dance' action.\n",
+        "I don't know what 'unicorn' means.\n",
+        "You are in the yard already.\n",
+        "You don't need to open the 'yard'.\n",
+        "I don't know what you mean.\n",
+    ];
+    assert_eq!(&said[1..], &expected[..]);
+    let kinds: Vec<&str> = logged(&episode, "action_fail").iter().map(|f| f["fail_type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "entity_not_accessible",
+            "undefined_action_verb",
+            "undefined_repr_str",
+            "going_to_current_room",
+            "manipulating_room",
+            "lark_exception"
+        ]
+    );
+    assert_eq!(turn_score(&episode, 0, "action_resolution_fail"), 1.0);
+    assert_eq!(turn_score(&episode, 1, "undefined_action_verb"), 1.0);
+    assert_eq!(turn_score(&episode, 1, "action_parsing_fail"), 1.0);
+    // "done" before the goal is a hallucinated finish.
+    assert_eq!(turn_score(&episode, 6, "hallucination"), 1.0);
+    for (name, value) in [
+        ("Main Score", 0.0),
+        ("Lose", 1.0),
+        ("Success", 0.0),
+        ("Aborted", 0.0),
+        ("action_parsing_fail", 4.0),
+        ("action_resolution_fail", 2.0),
+        ("successful_actions", 1.0),
+        ("hallucination_count", 1.0),
+    ] {
+        assert_eq!(episode_score(&episode, name), value, "{name}");
+    }
+    assert!(episode_score(&episode, "turns_over_par").is_nan());
+}
+
+#[test]
+fn adventuregame_aborts_on_a_reply_without_its_command_tag_and_at_the_turn_limit() {
+    let untagged = play_adventure(0, 0, &["I think the game is done"]);
+    assert_eq!(logged(&untagged, "hallucinated_finish").len(), 1);
+    assert_eq!(turn_score(&untagged, 0, "command_tag_missing"), 1.0);
+    for (name, value) in [("Aborted", 1.0), ("Violated Request Count", 1.0), ("Main Score", 0.0), ("Lose", 0.0)] {
+        assert_eq!(episode_score(&untagged, name), value, "{name}");
+    }
+    // Instance 1 allows three turns.
+    let limited = play_adventure(0, 1, &["> examine crate", "> examine wooden crate", "> examine crate"]);
+    assert_eq!(
+        said_to_player(&limited)[1],
+        "This is a wooden crate. The crate is closed. You can't see the crate's contents because it is closed. \
+         The crate is openable and currently closed.\n"
+    );
+    assert_eq!(logged(&limited, "turn_limit_reached").len(), 1);
+    for (name, value) in [("Aborted", 1.0), ("turn_limit_loss", 1.0), ("successful_actions", 3.0)] {
+        assert_eq!(episode_score(&limited, name), value, "{name}");
+    }
+}
+
+#[test]
+fn adventuregame_plans_are_tried_without_changing_the_world_and_scored_for_being_followed() {
+    let episode = play_adventure(
+        1,
+        0,
+        &[
+            "> open crate\nNext actions: take lamp, go workshop",
+            "> take lamp\nNext actions: go workshop, put lamp on work bench",
+            "> go workshop\nNext actions: dance",
+            "> dance\nNext actions: put lamp on work bench",
+            "> put lamp on work bench\nNext actions: done",
+            "> done",
+        ],
+    );
+    // Each real command succeeds although the plans before it were already tried out.
+    let failed: Vec<f64> = (0..6).map(|turn| turn_score(&episode, turn, "action_resolution_fail")).collect();
+    assert_eq!(failed, [0.0; 6]);
+    let viability: Vec<f64> = (0..6).map(|turn| turn_score(&episode, turn, "plan_command_success_ratio")).collect();
+    assert_eq!(viability, [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]);
+    let followed: Vec<f64> = (0..6).map(|turn| turn_score(&episode, turn, "plan_followed")).collect();
+    assert_eq!(followed, [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
+    assert_eq!(*logged(&episode, "current_plan")[0], serde_json::json!("['take lamp', 'go workshop']"));
+    for (name, value) in [
+        ("Success", 1.0),
+        ("Main Score", 100.0),
+        ("plan_followed_ratio", 4.0 / 6.0),
+        ("plan_average_viability_ratio", 5.0 / 6.0),
+        ("bad_plan_follow_ratio", 1.0 / 6.0),
+        ("bad_plan_dismiss_ratio", 5.0 / 6.0),
+    ] {
+        assert_eq!(episode_score(&episode, name), value, "{name}");
+    }
+    // A plan variant reply with neither a plan nor "done" ends the episode.
+    let unplanned = play_adventure(1, 0, &["> open crate"]);
+    assert_eq!(turn_score(&unplanned, 0, "next_actions_missing"), 1.0);
+    assert_eq!(episode_score(&unplanned, "Aborted"), 1.0);
+}

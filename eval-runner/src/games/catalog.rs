@@ -5,7 +5,7 @@
 
 use super::wordnet::NounLemmatizer;
 use super::{
-    codenames, eqbench, guesswhat, ifeval, imagegame, matchit_ascii, privateshared, referencegame,
+    adventuregame, codenames, eqbench, guesswhat, ifeval, imagegame, matchit_ascii, privateshared, referencegame,
     single_turn, taboo, textmapworld, wordle, Episode, GameError, Responder,
 };
 use serde::de::DeserializeOwned;
@@ -29,6 +29,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "textmapworld",
     "textmapworld_specificroom",
     "textmapworld_graphreasoning",
+    "adventuregame",
     "bbh",
     "cladder",
     "eqbench",
@@ -462,6 +463,12 @@ fn master(
             rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
                 textmapworld::play(textmapworld::Variant::GraphReasoning, i, m)
             })
+        }
+        "adventuregame" => {
+            let experiments = typed::<adventuregame::Experiment>(source)?;
+            let library = adventuregame::Library::read(source.game_dir(), &experiments)
+                .map_err(|message| error(&source.path, message))?;
+            rules(experiments, move |_, i, m| adventuregame::play(i, &library, m))
         }
         "bbh" => single(single_turn::Benchmark::Bbh, source)?,
         "cladder" => single(single_turn::Benchmark::Cladder, source)?,

@@ -3,6 +3,7 @@
 //! and episode scores). Each game is a plain function of its instance and a
 //! [`Responder`]; the model behind it may be the engine or a recording.
 
+pub mod adventuregame;
 pub mod catalog;
 pub mod codenames;
 pub mod eqbench;
