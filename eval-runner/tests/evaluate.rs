@@ -18,6 +18,20 @@ fn shared(path: &str) -> PathBuf {
         .join(path)
 }
 
+/// clembench's games with the adventure written for the tests beside them:
+/// clembench's own adventuregame files are not in `../shared`.
+fn games_with_adventure(scratch: &Path) -> PathBuf {
+    let games = scratch.join("games");
+    std::fs::create_dir_all(&games).unwrap();
+    for entry in std::fs::read_dir(shared("clembench")).unwrap() {
+        let entry = entry.unwrap();
+        std::os::unix::fs::symlink(entry.path(), games.join(entry.file_name())).unwrap();
+    }
+    let adventure = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/adventuregame");
+    std::os::unix::fs::symlink(adventure, games.join("adventuregame")).unwrap();
+    games
+}
+
 fn one_of_each() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/one_of_each.json")
 }
@@ -86,15 +100,17 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
     // One short episode first (a bbh answer), so that the cut run below has
     // something finished before however busy the machine is.
     let scratch = tempfile::tempdir().unwrap();
+    let games = games_with_adventure(scratch.path());
     let bbh = scratch.path().join("bbh.json");
     std::fs::write(
         &bbh,
         r#"[{"game": "bbh", "experiment": "word_sorting", "game_id": 0}]"#,
     )
     .unwrap();
-    stdout(&eval(results.path(), &["--instances", bbh.to_str().unwrap()]));
+    stdout(&eval_games(&games, results.path(), &["--instances", bbh.to_str().unwrap()]));
     // Then everything, one episode at a time, with a one-second budget: the rest cannot all be played.
-    let cut = stdout(&eval(
+    let cut = stdout(&eval_games(
+        &games,
         results.path(),
         &[&list[..], &["--parallel", "1", "--time-limit", "1s"]].concat(),
     ));
@@ -111,7 +127,7 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
     assert!(verification.verified, "{:?}", verification.mismatches);
 
     // Restarted without a limit, the run plays only what is missing.
-    let resumed = stdout(&eval(results.path(), &list));
+    let resumed = stdout(&eval_games(&games, results.path(), &list));
     assert!(
         resumed.contains(&format!(
             "played {not_played} episodes, {} finished before, 0 not played",
@@ -159,6 +175,9 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
         }
         if *game == "codenames" {
             assert!(interactions["Number of turns"].is_u64(), "{interactions}");
+        }
+        if *game == "adventuregame" {
+            assert_eq!(interactions["adventure_info"]["goal_count"], 1, "{interactions}");
         }
         // The first round asks a player (codenames first notes the board).
         let first_round = interactions["turns"][0].as_array().unwrap();
@@ -223,7 +242,7 @@ fn smollm2_plays_one_instance_of_every_game_resumes_and_verifies() {
 
     // A third run finds nothing to do and rewrites no episode.
     let scores_before = std::fs::read_to_string(episodes[0].join("scores.json")).unwrap();
-    let again = stdout(&eval(results.path(), &list));
+    let again = stdout(&eval_games(&games, results.path(), &list));
     assert!(
         again.contains(&format!(
             "played 0 episodes, {total} finished before, 0 not played"
@@ -429,16 +448,83 @@ fn games_it_cannot_play_are_named_in_the_val_json() {
     experiment["game_instances"] = serde_json::json!([first]);
     let one = serde_json::json!({"experiments": [experiment]});
     std::fs::write(bbh.join("in/instances.json"), one.to_string()).unwrap();
-    let unknown = games.join("adventuregame");
+    let unknown = games.join("escaperoom");
     std::fs::create_dir_all(&unknown).unwrap();
-    std::fs::write(unknown.join("clemgame.json"), r#"{"game_name": "adventuregame"}"#).unwrap();
+    std::fs::write(unknown.join("clemgame.json"), r#"{"game_name": "escaperoom"}"#).unwrap();
 
     let results = scratch.path().join("results");
     let output = eval_games(&games, &results, &[]);
     stdout(&output);
     let message = String::from_utf8_lossy(&output.stderr);
-    assert!(message.contains("not implemented, skipped: adventuregame"), "{message}");
+    assert!(message.contains("not implemented, skipped: escaperoom"), "{message}");
     let val = val_json(&results);
-    assert_eq!(val["games_not_implemented"], serde_json::json!(["adventuregame"]));
+    assert_eq!(val["games_not_implemented"], serde_json::json!(["escaperoom"]));
     assert_eq!(val["episodes_not_played"], 0);
+}
+
+/// Copies the test adventure into `games/adventuregame` and changes one of its files.
+fn broken_adventure(scratch: &Path, file: &str, change: impl FnOnce(String) -> String) -> PathBuf {
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/adventuregame");
+    let games = scratch.join("games");
+    let mut folders = vec![PathBuf::new()];
+    while let Some(relative) = folders.pop() {
+        std::fs::create_dir_all(games.join("adventuregame").join(&relative)).unwrap();
+        for entry in std::fs::read_dir(source.join(&relative)).unwrap() {
+            let entry = entry.unwrap();
+            let inner = relative.join(entry.file_name());
+            if entry.path().is_dir() {
+                folders.push(inner);
+            } else {
+                std::fs::copy(entry.path(), games.join("adventuregame").join(inner)).unwrap();
+            }
+        }
+    }
+    let path = games.join("adventuregame").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, change(text)).unwrap();
+    games
+}
+
+#[test]
+fn an_adventure_whose_definitions_cannot_be_read_is_refused_with_its_reason() {
+    type Case = (&'static str, fn(String) -> String, &'static str);
+    let cases: [Case; 5] = [
+        (
+            "resources/definitions/workshop_actions.json",
+            |text| text.replacen("(closed ?e))", "(closed ?e)", 1),
+            "experiment workshop_basic instance 0: action open: unexpected end: a ')' is missing",
+        ),
+        (
+            "resources/definitions/workshop_actions.json",
+            |text| text.replacen("TAKE thing", "TAKE THING", 1),
+            "the command grammar: rule take uses 'THING', which is not defined",
+        ),
+        (
+            "resources/definitions/workshop_rooms.json",
+            |_| "{\"type_name\": \"yard\"}".to_string(),
+            "room_definitions file workshop_rooms.json is not a list of definitions",
+        ),
+        (
+            "in/instances.json",
+            |text| text.replacen("\"at(player1,yard1)\"", "\"at(player1,yard1\"", 1),
+            "fact 'at(player1,yard1' does not end with ')'",
+        ),
+        (
+            "resources/grammar_core.json",
+            |_| "{\"grammar_head\": \"\"}".to_string(),
+            "resources/grammar_core.json has no \"grammar_foot\"",
+        ),
+    ];
+    for (file, change, expected) in cases {
+        let scratch = tempfile::tempdir().unwrap();
+        let games = broken_adventure(scratch.path(), file, change);
+        let message = refused_on(&games, &[]);
+        assert!(message.contains(expected), "{file}: {message}");
+    }
+    // A definitions file that is not there is named.
+    let scratch = tempfile::tempdir().unwrap();
+    let games = broken_adventure(scratch.path(), "resources/definitions/workshop_domain.json", |t| t);
+    std::fs::remove_file(games.join("adventuregame/resources/definitions/workshop_domain.json")).unwrap();
+    let message = refused_on(&games, &[]);
+    assert!(message.contains("definitions/workshop_domain.json: No such file"), "{message}");
 }
