@@ -494,9 +494,7 @@ fn privateshared_scores_slot_filling_and_what_the_asides_say_the_questioner_know
     assert!(episode.turns[0][2].text().starts_with("ME:  "), "the first try's reminder is empty");
     assert!(episode.turns[1][2].text().starts_with(&format!("{}: ", instance.tag)));
     assert!(episode.turns[1].iter().any(|e| e.text().starts_with("Value for from anticipated; ground truth turn updated from 3 to 0.")));
-    for (name, value) in [("Accuracy", 1.0), ("Kappa", 1.0), ("Slot-Filling-Accuracy", 1.0), ("Main Score", 100.0), ("Success", 1.0)] {
-        assert_eq!(episode_score(&episode, name), value, "{name}");
-    }
+    assert_episode_scores(&episode, &[("Accuracy", 1.0), ("Kappa", 1.0), ("Slot-Filling-Accuracy", 1.0), ("Main Score", 100.0), ("Success", 1.0)]);
     // Five answers and thirty probes, each answered at the first try.
     assert_eq!((episode_score(&episode, "Request Count"), episode_score(&episode, "Parsed Request Count")), (35.0, 35.0));
 
@@ -539,9 +537,7 @@ fn textmapworld_scores_exploration_and_efficiency_and_specificroom_the_stop() {
     assert_eq!(tour.turns[0][5].content, "You have made a step and entered Kitchen. Currently available directions: south, east. What is your next command?");
     assert_eq!(tour.turns[0][6].content, r#"{"old": "Guest room", "new": "Kitchen"}"#);
     assert_eq!(tour.turns[1][0].content, tour.turns[0][5].content);
-    for (name, value) in [("Success", 1.0), ("efficiency", 100.0), ("exploration", 100.0), ("Main Score", 100.0), ("moves", 3.0)] {
-        assert_eq!(episode_score(&tour, name), value, "{name}");
-    }
+    assert_episode_scores(&tour, &[("Success", 1.0), ("efficiency", 100.0), ("exploration", 100.0), ("Main Score", 100.0), ("moves", 3.0)]);
     assert_eq!(tour.turn_scores.len(), 3);
 
     // A blocked move, one good move, then a stop with half the rooms seen: 2 × 100 × 50 / 150.
@@ -1040,6 +1036,12 @@ fn play_adventure(experiment: usize, instance: usize, replies: &[&str]) -> Episo
     episode
 }
 
+fn assert_episode_scores(episode: &Episode, expected: &[(&str, f64)]) {
+    for (name, value) in expected {
+        assert_eq!(episode_score(episode, name), *value, "{name}");
+    }
+}
+
 /// What the game master said to the player, round by round.
 fn said_to_player(episode: &Episode) -> Vec<String> {
     episode
@@ -1091,7 +1093,7 @@ fn adventuregame_resolves_commands_by_their_pddl_and_scores_a_finished_adventure
     assert_eq!(turn_score(&episode, 0, "known_entities_ratio"), 3.0 / 7.0);
     assert_eq!(turn_score(&episode, 0, "visited_rooms_ratio"), 0.5);
     assert_eq!(turn_score(&episode, 2, "visited_rooms_ratio"), 1.0);
-    for (name, value) in [
+    assert_episode_scores(&episode, &[
         ("Main Score", 100.0),
         ("achieved_goal_ratio", 1.0),
         ("Success", 1.0),
@@ -1103,9 +1105,7 @@ fn adventuregame_resolves_commands_by_their_pddl_and_scores_a_finished_adventure
         ("turns_over_par", 1.0),
         ("turn_ratio", 0.75),
         ("finish_speed", 0.25),
-    ] {
-        assert_eq!(episode_score(&episode, name), value, "{name}");
-    }
+    ]);
     assert_eq!(logged(&episode, "model_done").len(), 1);
     assert_eq!(
         *logged(&episode, "game_result")[0],
@@ -1147,7 +1147,7 @@ fn adventuregame_names_each_kind_of_failed_command_and_scores_a_premature_done_a
     assert_eq!(turn_score(&episode, 1, "action_parsing_fail"), 1.0);
     // "done" before the goal is a hallucinated finish.
     assert_eq!(turn_score(&episode, 6, "hallucination"), 1.0);
-    for (name, value) in [
+    assert_episode_scores(&episode, &[
         ("Main Score", 0.0),
         ("Lose", 1.0),
         ("Success", 0.0),
@@ -1156,9 +1156,7 @@ fn adventuregame_names_each_kind_of_failed_command_and_scores_a_premature_done_a
         ("action_resolution_fail", 2.0),
         ("successful_actions", 1.0),
         ("hallucination_count", 1.0),
-    ] {
-        assert_eq!(episode_score(&episode, name), value, "{name}");
-    }
+    ]);
     assert!(episode_score(&episode, "turns_over_par").is_nan());
 }
 
@@ -1167,9 +1165,7 @@ fn adventuregame_aborts_on_a_reply_without_its_command_tag_and_at_the_turn_limit
     let untagged = play_adventure(0, 0, &["I think the game is done"]);
     assert_eq!(logged(&untagged, "hallucinated_finish").len(), 1);
     assert_eq!(turn_score(&untagged, 0, "command_tag_missing"), 1.0);
-    for (name, value) in [("Aborted", 1.0), ("Violated Request Count", 1.0), ("Main Score", 0.0), ("Lose", 0.0)] {
-        assert_eq!(episode_score(&untagged, name), value, "{name}");
-    }
+    assert_episode_scores(&untagged, &[("Aborted", 1.0), ("Violated Request Count", 1.0), ("Main Score", 0.0), ("Lose", 0.0)]);
     // Instance 1 allows three turns.
     let limited = play_adventure(0, 1, &["> examine crate", "> examine wooden crate", "> examine crate"]);
     assert_eq!(
@@ -1178,9 +1174,7 @@ fn adventuregame_aborts_on_a_reply_without_its_command_tag_and_at_the_turn_limit
          The crate is openable and currently closed.\n"
     );
     assert_eq!(logged(&limited, "turn_limit_reached").len(), 1);
-    for (name, value) in [("Aborted", 1.0), ("turn_limit_loss", 1.0), ("successful_actions", 3.0)] {
-        assert_eq!(episode_score(&limited, name), value, "{name}");
-    }
+    assert_episode_scores(&limited, &[("Aborted", 1.0), ("turn_limit_loss", 1.0), ("successful_actions", 3.0)]);
 }
 
 #[test]
@@ -1205,16 +1199,14 @@ fn adventuregame_plans_are_tried_without_changing_the_world_and_scored_for_being
     let followed: Vec<f64> = (0..6).map(|turn| turn_score(&episode, turn, "plan_followed")).collect();
     assert_eq!(followed, [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
     assert_eq!(*logged(&episode, "current_plan")[0], serde_json::json!("['take lamp', 'go workshop']"));
-    for (name, value) in [
+    assert_episode_scores(&episode, &[
         ("Success", 1.0),
         ("Main Score", 100.0),
         ("plan_followed_ratio", 4.0 / 6.0),
         ("plan_average_viability_ratio", 5.0 / 6.0),
         ("bad_plan_follow_ratio", 1.0 / 6.0),
         ("bad_plan_dismiss_ratio", 5.0 / 6.0),
-    ] {
-        assert_eq!(episode_score(&episode, name), value, "{name}");
-    }
+    ]);
     // A plan variant reply with neither a plan nor "done" ends the episode.
     let unplanned = play_adventure(1, 0, &["> open crate"]);
     assert_eq!(turn_score(&unplanned, 0, "next_actions_missing"), 1.0);

@@ -222,6 +222,13 @@ impl Trace {
     }
 }
 
+/// The facts an action's effects added and removed, in order.
+#[derive(Default)]
+struct Changes {
+    added: Vec<Fact>,
+    removed: Vec<Fact>,
+}
+
 /// An action as the adventure defines it.
 struct ActionType {
     pddl: pddl::Action,
@@ -966,55 +973,52 @@ impl World {
 
     /// Parses, resolves and answers one command.
     pub fn process(&mut self, input: &str) -> Result<Outcome, String> {
-        match self.parse_command(input) {
-            Err((feedback, mut fail)) => {
-                self.track_exploration(None);
-                fail.insert("exploration_info".into(), self.exploration_info(None));
+        let command = match self.parse_command(input) {
+            Ok(command) => command,
+            Err((feedback, fail)) => return Ok(self.failed(&feedback, fail, None)),
+        };
+        match self.resolve(&command)? {
+            Err((feedback, fail)) => Ok(self.failed(&feedback, fail, Some(&command.kind))),
+            Ok((feedback, removed)) => {
+                self.achieved = self
+                    .goals
+                    .iter()
+                    .filter(|g| self.state.contains(*g))
+                    .cloned()
+                    .collect();
+                let goals = Goals::Named(self.achieved.iter().map(|g| fact_string(g)).collect());
+                self.track_exploration(Some(&removed));
+                let mut info = Map::new();
+                info.insert("action_type".into(), json!(command.kind));
+                info.insert(
+                    "exploration_info".into(),
+                    self.exploration_info(Some(&command.kind)),
+                );
+                if command.kind == "done" {
+                    info.insert("done_action".into(), json!(true));
+                }
                 Ok(Outcome {
-                    goals: Goals::Facts(self.achieved.iter().cloned().collect()),
+                    goals,
                     feedback: format!("{feedback}\n"),
-                    info: fail,
+                    info,
                 })
             }
-            Ok(command) => match self.resolve(&command)? {
-                Err((feedback, mut fail)) => {
-                    self.track_exploration(None);
-                    fail.insert(
-                        "exploration_info".into(),
-                        self.exploration_info(Some(&command.kind)),
-                    );
-                    Ok(Outcome {
-                        goals: Goals::Facts(self.achieved.iter().cloned().collect()),
-                        feedback: format!("{feedback}\n"),
-                        info: fail,
-                    })
-                }
-                Ok((feedback, removed)) => {
-                    self.achieved = self
-                        .goals
-                        .iter()
-                        .filter(|g| self.state.contains(*g))
-                        .cloned()
-                        .collect();
-                    let goals =
-                        Goals::Named(self.achieved.iter().map(|g| fact_string(g)).collect());
-                    self.track_exploration(Some(&removed));
-                    let mut info = Map::new();
-                    info.insert("action_type".into(), json!(command.kind));
-                    info.insert(
-                        "exploration_info".into(),
-                        self.exploration_info(Some(&command.kind)),
-                    );
-                    if command.kind == "done" {
-                        info.insert("done_action".into(), json!(true));
-                    }
-                    Ok(Outcome {
-                        goals,
-                        feedback: format!("{feedback}\n"),
-                        info,
-                    })
-                }
-            },
+        }
+    }
+
+    /// A command that failed: the goals as last found, and what the player knows now.
+    fn failed(
+        &mut self,
+        feedback: &str,
+        mut fail: Map<String, Value>,
+        action: Option<&str>,
+    ) -> Outcome {
+        self.track_exploration(None);
+        fail.insert("exploration_info".into(), self.exploration_info(action));
+        Outcome {
+            goals: Goals::Facts(self.achieved.iter().cloned().collect()),
+            feedback: format!("{feedback}\n"),
+            info: fail,
         }
     }
 
@@ -1286,24 +1290,17 @@ impl World {
                     inner: Box::new(inner),
                 }
             }
-            Condition::And(items) => {
+            Condition::And(items) | Condition::Or(items) => {
                 let items: Vec<Trace> = items
                     .iter()
                     .map(|c| self.check(c, variables, index))
                     .collect();
-                Trace::And {
-                    fulfilled: items.iter().all(Trace::fulfilled),
-                    items,
-                }
-            }
-            Condition::Or(items) => {
-                let items: Vec<Trace> = items
-                    .iter()
-                    .map(|c| self.check(c, variables, index))
-                    .collect();
-                Trace::Or {
-                    fulfilled: items.iter().any(Trace::fulfilled),
-                    items,
+                if matches!(condition, Condition::And(_)) {
+                    let fulfilled = items.iter().all(Trace::fulfilled);
+                    Trace::And { items, fulfilled }
+                } else {
+                    let fulfilled = items.iter().any(Trace::fulfilled);
+                    Trace::Or { items, fulfilled }
                 }
             }
             Condition::Forall => {
@@ -1430,16 +1427,12 @@ impl World {
             Effect::And(effects) => effects.clone(),
             single => vec![single.clone()],
         };
-        let (mut added, mut removed) = (Vec::new(), Vec::new());
+        let mut changes = Changes::default();
         for effect in &effects {
             match effect {
-                Effect::Forall { .. } => {
-                    self.apply_forall(effect, &variables, &mut added, &mut removed)?
-                }
-                Effect::When { .. } => {
-                    self.apply_when(effect, &mut variables, &mut added, &mut removed)?
-                }
-                other => self.apply(other, &variables, &mut added, &mut removed)?,
+                Effect::Forall { .. } => self.apply_forall(effect, &variables, &mut changes)?,
+                Effect::When { .. } => self.apply_when(effect, &mut variables, &mut changes)?,
+                other => self.apply(other, &variables, &mut changes)?,
             }
         }
         self.history.push(self.state.clone());
@@ -1451,12 +1444,17 @@ impl World {
         };
         extra("room_desc", Some(self.room_description()));
         extra("inventory_desc", Some(self.inventory_description()));
-        let placed = added
+        let placed = changes
+            .added
             .iter()
             .find(|f| f[0] == "in" || f[0] == "on")
             .map(|f| f[0].clone());
         extra("prep", command.prep.clone().or(placed));
-        let opened = added.iter().find(|f| f[0] == "open").map(|f| f[1].clone());
+        let opened = changes
+            .added
+            .iter()
+            .find(|f| f[0] == "open")
+            .map(|f| f[1].clone());
         extra(
             "container_content",
             Some(
@@ -1470,7 +1468,7 @@ impl World {
         extra("arg1_desc", Some(self.entity_description(&arg1)));
         extra("arg2_desc", Some(self.entity_description(&arg2)));
         extra("arg1_text", self.entity_text(&arg1));
-        Ok(Ok((render(&template, &values), removed)))
+        Ok(Ok((render(&template, &values), changes.removed)))
     }
 
     /// The variables as feedback shows them: instances by their words.
@@ -1494,8 +1492,7 @@ impl World {
         &mut self,
         effect: &Effect,
         variables: &Variables,
-        added: &mut Vec<Fact>,
-        removed: &mut Vec<Fact>,
+        changes: &mut Changes,
     ) -> Result<(), String> {
         let Effect::Forall {
             variable,
@@ -1525,13 +1522,13 @@ impl World {
             bound.insert(variable.clone(), Some(member));
             for item in body {
                 match item {
-                    Effect::When { .. } => self.apply_when(item, &mut bound, added, removed)?,
+                    Effect::When { .. } => self.apply_when(item, &mut bound, changes)?,
                     Effect::And(items) => {
                         for inner in items {
                             match inner {
-                                Effect::Fact { .. } => self.apply(inner, &bound, added, removed)?,
+                                Effect::Fact { .. } => self.apply(inner, &bound, changes)?,
                                 Effect::When { .. } => {
-                                    self.apply_when(inner, &mut bound, added, removed)?
+                                    self.apply_when(inner, &mut bound, changes)?
                                 }
                                 _ => {}
                             }
@@ -1548,15 +1545,14 @@ impl World {
         &mut self,
         effect: &Effect,
         variables: &mut Variables,
-        added: &mut Vec<Fact>,
-        removed: &mut Vec<Fact>,
+        changes: &mut Changes,
     ) -> Result<(), String> {
         let Effect::When { condition, effects } = effect else {
             return Ok(());
         };
         if self.check(condition, variables, &mut 0).fulfilled() {
             for inner in effects {
-                self.apply(inner, variables, added, removed)?;
+                self.apply(inner, variables, changes)?;
             }
         }
         Ok(())
@@ -1566,8 +1562,7 @@ impl World {
         &mut self,
         effect: &Effect,
         variables: &Variables,
-        added: &mut Vec<Fact>,
-        removed: &mut Vec<Fact>,
+        changes: &mut Changes,
     ) -> Result<(), String> {
         match effect {
             Effect::Fact { predicate, negated } => {
@@ -1583,10 +1578,10 @@ impl World {
                 };
                 if *negated {
                     self.state.shift_remove(&fact);
-                    removed.push(fact);
+                    changes.removed.push(fact);
                 } else {
                     self.state.insert(fact.clone());
-                    added.push(fact);
+                    changes.added.push(fact);
                 }
             }
             Effect::Change {
@@ -1616,10 +1611,10 @@ impl World {
                     float
                 };
                 self.state.shift_remove(&old);
-                removed.push(old.clone());
+                changes.removed.push(old.clone());
                 let fact = vec![old[0].clone(), old[1].clone(), number_text(new, float)];
                 self.state.insert(fact.clone());
-                added.push(fact);
+                changes.added.push(fact);
             }
             _ => {}
         }
