@@ -1212,3 +1212,23 @@ fn adventuregame_plans_are_tried_without_changing_the_world_and_scored_for_being
     assert_eq!(turn_score(&unplanned, 0, "next_actions_missing"), 1.0);
     assert_eq!(episode_score(&unplanned, "Aborted"), 1.0);
 }
+
+#[test]
+fn adventuregame_refuses_to_play_an_adventure_with_events_and_says_why() {
+    let (mut experiments, _) = adventure();
+    let mut with_events = experiments[0].game_instances[0].clone();
+    with_events.event_definitions = Some(serde_json::json!(["workshop_events.json"]));
+    experiments[0].game_instances.push(with_events);
+    // The game still loads: its other adventures can be played.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/adventuregame");
+    let library = eval_runner::games::adventuregame::Library::read(&dir, &experiments).unwrap();
+    let refused = eval_runner::games::adventuregame::play(&experiments[0].game_instances[2], &library, &mut scripted(&["> done"]));
+    assert_eq!(
+        refused,
+        Err(GameError::Instance("instance 0: adventures with events (event_definitions) are not supported".into()))
+    );
+    let played = eval_runner::games::adventuregame::play(&experiments[0].game_instances[0], &library, &mut scripted(&["> done"]));
+    assert!(played.is_ok());
+}
+
+

@@ -163,6 +163,11 @@ impl Library {
                         library.files.insert(name.to_string(), file);
                     }
                 }
+                // Adventures with events are refused when played, with the reason, not here:
+                // the rest of the game can still be played.
+                if instance.event_definitions.is_some() {
+                    continue;
+                }
                 let checked = library
                     .definitions(instance)
                     .and_then(|definitions| World::new(instance, &definitions).map(drop));
