@@ -1214,21 +1214,40 @@ fn adventuregame_plans_are_tried_without_changing_the_world_and_scored_for_being
 }
 
 #[test]
-fn adventuregame_refuses_to_play_an_adventure_with_events_and_says_why() {
-    let (mut experiments, _) = adventure();
-    let mut with_events = experiments[0].game_instances[0].clone();
-    with_events.event_definitions = Some(serde_json::json!(["workshop_events.json"]));
-    experiments[0].game_instances.push(with_events);
-    // The game still loads: its other adventures can be played.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/adventuregame");
-    let library = eval_runner::games::adventuregame::Library::read(&dir, &experiments).unwrap();
-    let refused = eval_runner::games::adventuregame::play(&experiments[0].game_instances[2], &library, &mut scripted(&["> done"]));
+fn adventuregame_events_fire_after_the_command_that_sets_them_off() {
+    // A gust blows the player from the yard to the workshop after the first command;
+    // the lamp lights once it stands on the bench.
+    let episode = play_adventure(
+        2,
+        0,
+        &["> open crate", "> go yard", "> take lamp", "> go workshop", "> put lamp on work bench", "> done"],
+    );
+    let said = said_to_player(&episode);
+    assert_eq!(
+        said[1],
+        "You open the wooden crate. In the wooden crate there is a brass lamp.\nA gust of wind blows you away. \
+         You are in a workshop now. There are a work bench and a rope. The rope is on the work bench. \
+         There is a passage to a yard here."
+    );
+    // The wind has dropped: the yard stays where it is.
+    assert!(said[2].starts_with("You are in a yard now."), "{}", said[2]);
+    assert_eq!(said[5], "You put the brass lamp on the work bench.\nThe brass lamp lights up on the work bench.");
+    assert_eq!(logged(&episode, "model_done").len(), 1);
+    assert_episode_scores(&episode, &[("Success", 1.0), ("Main Score", 100.0)]);
+
+    // An event whose effect leaves its precondition true would fire forever: the episode is refused.
+    let (experiments, library) = adventure();
+    let mut endless = experiments[0].game_instances[0].clone();
+    endless.event_definitions = vec![serde_json::json!({
+        "type_name": "echo",
+        "pddl": "(:event ECHO :parameters (?p - player ?r - room) :precondition (and (at ?p ?r)) :effect (and))",
+        "event_feedback": "An echo."
+    })];
+    let refused = eval_runner::games::adventuregame::play(&endless, &library, &mut scripted(&["> done"]));
     assert_eq!(
         refused,
-        Err(GameError::Instance("instance 0: adventures with events (event_definitions) are not supported".into()))
+        Err(GameError::Instance(
+            "instance 0: an event keeps firing: its effect must make its precondition false".into()
+        ))
     );
-    let played = eval_runner::games::adventuregame::play(&experiments[0].game_instances[0], &library, &mut scripted(&["> done"]));
-    assert!(played.is_ok());
 }
-
-

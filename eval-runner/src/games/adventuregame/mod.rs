@@ -39,7 +39,7 @@ pub struct Instance {
     pub entity_definitions: Vec<Value>,
     pub domain_definitions: Vec<Value>,
     #[serde(default)]
-    pub event_definitions: Option<Value>,
+    pub event_definitions: Vec<Value>,
 }
 
 /// An action as the definitions write it.
@@ -56,6 +56,26 @@ pub struct ActionDefinition {
     pub epistemic: bool,
     #[serde(default)]
     pub pragmatic: bool,
+}
+
+/// An event as the definitions write it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EventDefinition {
+    pub type_name: String,
+    pub pddl: String,
+    pub event_feedback: String,
+    #[serde(default)]
+    pub randomize: Option<Randomize>,
+}
+
+/// After it fires, an event's target (`initial_value` at first) is replaced by
+/// a random instance of `replace_type`, not one of `not_replacer`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Randomize {
+    pub initial_value: String,
+    pub replace_type: String,
+    #[serde(default)]
+    pub not_replacer: Vec<String>,
 }
 
 /// Per parameter and per precondition fact, in order: the feedback template and its failure kind.
@@ -77,6 +97,7 @@ pub struct Definitions {
     entities: Vec<Map<String, Value>>,
     rooms: Vec<Map<String, Value>>,
     actions: Vec<ActionDefinition>,
+    events: Vec<EventDefinition>,
     domain: Domain,
     grammar_head: String,
     grammar_foot: String,
@@ -156,17 +177,13 @@ impl Library {
                     &instance.room_definitions,
                     &instance.entity_definitions,
                     &instance.domain_definitions,
+                    &instance.event_definitions,
                 ];
                 for name in named.into_iter().flatten().filter_map(Value::as_str) {
                     if !library.files.contains_key(name) {
                         let file = read_json(&resources.join("definitions").join(name))?;
                         library.files.insert(name.to_string(), file);
                     }
-                }
-                // Adventures with events are refused when played, with the reason, not here:
-                // the rest of the game can still be played.
-                if instance.event_definitions.is_some() {
-                    continue;
                 }
                 let checked = library
                     .definitions(instance)
@@ -184,9 +201,6 @@ impl Library {
 
     /// The instance's definitions, each file-named list read from its file.
     fn definitions(&self, instance: &Instance) -> Result<Definitions, String> {
-        if instance.event_definitions.is_some() {
-            return Err("adventures with events (event_definitions) are not supported".into());
-        }
         let entries = |list: &[Value], what: &str| -> Result<Vec<Value>, String> {
             let mut entries = Vec::new();
             for entry in list {
@@ -222,6 +236,12 @@ impl Library {
                     .map_err(|e| format!("an action definition: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let events = entries(&instance.event_definitions, "event_definitions")?
+            .iter()
+            .map(|entry| {
+                EventDefinition::deserialize(entry).map_err(|e| format!("an event definition: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let domain = match instance.domain_definitions.first() {
             Some(Value::String(name)) => self.files.get(name).cloned().unwrap_or_default(),
             Some(inline) => inline.clone(),
@@ -237,6 +257,7 @@ impl Library {
                 "room",
             )?,
             actions,
+            events,
             domain: read_domain(&domain)?,
             grammar_head: self.grammar_head.clone(),
             grammar_foot: self.grammar_foot.clone(),

@@ -168,7 +168,46 @@ pub enum Condition {
     Forall,
 }
 
+impl Predicate {
+    fn variables(&self, found: &mut Vec<String>) {
+        for term in &self.args {
+            if let Term::Variable(name) = term {
+                found.push(name.clone());
+            }
+        }
+    }
+
+    fn replace_constant(&mut self, from: &str, to: &str) {
+        for term in &mut self.args {
+            if *term == Term::Constant(from.to_string()) {
+                *term = Term::Constant(to.to_string());
+            }
+        }
+    }
+}
+
+impl Quantity {
+    fn variables(&self, found: &mut Vec<String>) {
+        if let Self::Function { variable, .. } = self {
+            found.push(variable.clone());
+        }
+    }
+}
+
 impl Condition {
+    fn variables(&self, found: &mut Vec<String>) {
+        match self {
+            Self::Fact(predicate) => predicate.variables(found),
+            Self::Not(inner) => inner.variables(found),
+            Self::And(items) | Self::Or(items) => items.iter().for_each(|c| c.variables(found)),
+            Self::Compare { left, right, .. } => {
+                left.variables(found);
+                right.variables(found);
+            }
+            Self::Forall => {}
+        }
+    }
+
     fn read(sexp: &Sexp) -> Result<Self, String> {
         let (head, rest) = sexp.form()?;
         let comparison = match head {
@@ -223,9 +262,10 @@ pub enum Effect {
         variable: String,
         amount: Quantity,
     },
+    /// Its effect is one fact or change, or an (and ...) of them.
     When {
         condition: Condition,
-        effects: Vec<Effect>,
+        effect: Box<Effect>,
     },
     /// Over every instance that has the trait or type `over` (every entity when untyped).
     Forall {
@@ -237,6 +277,67 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// The effects an (and ...) holds, or this one.
+    pub fn parts(&self) -> &[Effect] {
+        match self {
+            Self::And(parts) => parts,
+            single => std::slice::from_ref(single),
+        }
+    }
+
+    fn variables(&self, found: &mut Vec<String>) {
+        match self {
+            Self::Fact { predicate, .. } => predicate.variables(found),
+            Self::Change {
+                variable, amount, ..
+            } => {
+                found.push(variable.clone());
+                amount.variables(found);
+            }
+            Self::When { condition, effect } => {
+                condition.variables(found);
+                effect.variables(found);
+            }
+            Self::Forall { body, .. } => body.iter().for_each(|e| e.variables(found)),
+            Self::And(parts) => parts.iter().for_each(|e| e.variables(found)),
+        }
+    }
+
+    /// Replaces a constant, where a randomized event's target is replaced:
+    /// in its added facts, and in the single facts of the `when`s inside a `forall`.
+    pub fn retarget(&mut self, from: &str, to: &str) {
+        let parts = match self {
+            Self::And(parts) => parts.as_mut_slice(),
+            single => std::slice::from_mut(single),
+        };
+        for part in parts {
+            match part {
+                Self::Fact {
+                    predicate,
+                    negated: false,
+                } => predicate.replace_constant(from, to),
+                Self::Forall { body, .. } => {
+                    for item in body {
+                        let Self::When { condition, effect } = item else {
+                            continue;
+                        };
+                        if let Condition::Fact(predicate) = condition {
+                            predicate.replace_constant(from, to);
+                        }
+                        if let Self::Fact {
+                            predicate,
+                            negated: false,
+                        } = effect.as_mut()
+                        {
+                            predicate.replace_constant(from, to);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn read(sexp: &Sexp) -> Result<Self, String> {
         let (head, rest) = sexp.form()?;
         let all = |items: &[Sexp]| items.iter().map(Self::read).collect::<Result<Vec<_>, _>>();
@@ -275,10 +376,7 @@ impl Effect {
             "when" => match rest {
                 [condition, effect] => Self::When {
                     condition: Condition::read(condition)?,
-                    effects: match Self::read(effect)? {
-                        Self::And(effects) => effects,
-                        single => vec![single],
-                    },
+                    effect: Box::new(Self::read(effect)?),
                 },
                 _ => return Err("'when' takes a condition and an effect".into()),
             },
@@ -336,7 +434,8 @@ fn read_parameters(items: &[Sexp]) -> Result<Vec<(String, Vec<String>)>, String>
     Ok(groups)
 }
 
-/// An action's PDDL: `(:action NAME :parameters (...) :precondition (and ...) :effect ...)`.
+/// An action's or an event's PDDL:
+/// `(:action NAME :parameters (...) :precondition (and ...) :effect ...)`, or `(:event ...)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Action {
     pub name: String,
@@ -348,11 +447,23 @@ pub struct Action {
 }
 
 impl Action {
+    /// The variables its precondition and effect mention.
+    pub fn variables(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for condition in &self.precondition {
+            condition.variables(&mut found);
+        }
+        self.effect.variables(&mut found);
+        found
+    }
+
     pub fn read(text: &str) -> Result<Self, String> {
         let sexp = Sexp::read(text)?;
         let (head, rest) = sexp.form()?;
-        if head != ":action" {
-            return Err(format!("expected (:action ...), found ({head} ...)"));
+        if head != ":action" && head != ":event" {
+            return Err(format!(
+                "expected (:action ...) or (:event ...), found ({head} ...)"
+            ));
         }
         let name = rest
             .first()
@@ -429,10 +540,14 @@ impl Domain {
                         let [(of, _)] = typed.as_slice() else {
                             return Err(format!("function {name} takes one typed variable"));
                         };
-                        // Each declaration is followed by its value type, "- number".
-                        if items.next().and_then(Sexp::atom) != Some("-") || items.next().is_none()
-                        {
-                            return Err(format!("function {name} needs its value type: - number"));
+                        // A declaration may be followed by its value type, "- number".
+                        if items.clone().next().and_then(Sexp::atom) == Some("-") {
+                            items.next();
+                            if items.next().and_then(Sexp::atom).is_none() {
+                                return Err(format!(
+                                    "function {name}: a '-' must be followed by a type"
+                                ));
+                            }
                         }
                         domain.functions.push(Function {
                             name: name.to_string(),
@@ -512,8 +627,8 @@ mod tests {
         assert!(
             matches!(&effects[1], Effect::Change { change: Change::Increase, function, .. } if function == "itemcount")
         );
-        assert!(matches!(&effects[2], Effect::When { effects, .. }
-            if matches!(&effects[0], Effect::Fact { negated: true, .. })));
+        assert!(matches!(&effects[2], Effect::When { effect, .. }
+            if matches!(effect.as_ref(), Effect::Fact { negated: true, .. })));
         assert!(matches!(&effects[3], Effect::Forall { over: Some(t), .. } if t == "takeable"));
     }
 
@@ -522,7 +637,7 @@ mod tests {
         let domain = Domain::read(
             "(define (domain test)
                 (:types kitchen hall - room table apple - entity table - receptacle)
-                (:functions (itemcount ?i - inventory) - number))",
+                (:functions (itemcount ?i - inventory) - number (charge ?w - wand)))",
         )
         .unwrap();
         assert_eq!(
@@ -533,13 +648,69 @@ mod tests {
             )
         );
         assert_eq!(domain.types[2].0, "receptacle");
+        // The value type may be left out.
+        let function = |name: &str, of: &str| Function {
+            name: name.into(),
+            of: of.into(),
+        };
         assert_eq!(
             domain.functions,
-            vec![Function {
-                name: "itemcount".into(),
-                of: "inventory".into()
-            }]
+            vec![
+                function("itemcount", "inventory"),
+                function("charge", "wand")
+            ]
         );
+    }
+
+    #[test]
+    fn a_randomized_events_target_is_replaced_where_the_interpreter_replaces_it() {
+        let mut event = Action::read(
+            "(:event TELEPORT :parameters (?p - player ?r - room)
+                :precondition (and (at ?p ?r))
+                :effect (and
+                    (at ?p kitchen1)
+                    (not (at ?p kitchen1))
+                    (forall (?e - takeable)
+                        (when (in ?e kitchen1) (at ?e kitchen1)))
+                    (forall (?e - takeable)
+                        (when (in ?e inventory) (and (at ?e kitchen1))))))",
+        )
+        .unwrap();
+        event.effect.retarget("kitchen1", "cellar1");
+        let Effect::And(parts) = &event.effect else {
+            panic!("an (and ...) effect")
+        };
+        let constant = |effect: &Effect| match effect {
+            Effect::Fact { predicate, .. } => predicate.args[1].clone(),
+            other => panic!("{other:?}"),
+        };
+        let cellar = Term::Constant("cellar1".into());
+        let kitchen = Term::Constant("kitchen1".into());
+        assert_eq!(constant(&parts[0]), cellar);
+        // Not in a removed fact, nor in a `when`'s (and ...).
+        assert_eq!(constant(&parts[1]), kitchen);
+        let Effect::Forall { body, .. } = &parts[2] else {
+            panic!("a forall")
+        };
+        let Effect::When {
+            condition: Condition::Fact(condition),
+            effect,
+        } = &body[0]
+        else {
+            panic!("a when")
+        };
+        assert_eq!(
+            (condition.args[1].clone(), constant(effect)),
+            (cellar.clone(), cellar)
+        );
+        let Effect::Forall { body, .. } = &parts[3] else {
+            panic!("a forall")
+        };
+        let Effect::When { effect, .. } = &body[0] else {
+            panic!("a when")
+        };
+        assert_eq!(constant(&effect.parts()[0]), kitchen);
+        assert_eq!(event.variables(), ["p", "r", "p", "p", "e", "e", "e", "e"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! depends on the order Python happens to iterate a set in (whether a closed
 //! container's contents show in a room), the intended reading is taken.
 
+use super::super::python_random::PythonRandom;
 use super::command::{Command, Grammar};
 use super::pddl::{self, Change, Condition, Effect, Predicate, Quantity, Term};
 use super::{Definitions, Instance};
@@ -310,14 +311,31 @@ impl ActionType {
     }
 }
 
+/// An event: it fires by itself after a command whenever its precondition holds.
+struct EventType {
+    pddl: pddl::Action,
+    feedback: String,
+    randomize: Option<super::Randomize>,
+    /// A randomized event's current target, the constant replaced when it fires.
+    target: String,
+}
+
+/// How often events may fire after one command before one is taken to fire forever.
+const MAX_EVENTS_PER_COMMAND: usize = 64;
+
 /// One adventure in play.
 pub struct World {
     entity_types: IndexMap<String, Map<String, Value>>,
     room_types: IndexMap<String, Map<String, Value>>,
     repr_to_type: HashMap<String, String>,
     actions: IndexMap<String, ActionType>,
+    /// Each type (and trait) with its member types.
+    types: Vec<(String, Vec<String>)>,
     supertypes: HashMap<String, Vec<String>>,
     functions: Vec<pddl::Function>,
+    events: Vec<EventType>,
+    /// Draws a randomized event's next target (seeded per episode).
+    random: PythonRandom,
     mutable_states: Vec<String>,
     grammar: Grammar,
     state: IndexSet<Fact>,
@@ -391,6 +409,21 @@ impl World {
                     .push(supertype.clone());
             }
         }
+        let mut events = Vec::new();
+        for definition in &definitions.events {
+            let name = &definition.type_name;
+            events.push(EventType {
+                pddl: pddl::Action::read(&definition.pddl)
+                    .map_err(|e| format!("event {name}: {e}"))?,
+                feedback: definition.event_feedback.clone(),
+                target: definition
+                    .randomize
+                    .as_ref()
+                    .map(|r| r.initial_value.clone())
+                    .unwrap_or_default(),
+                randomize: definition.randomize.clone(),
+            });
+        }
         let grammar =
             Grammar::read(&definitions.grammar(&actions_lark(definitions), &entity_types))
                 .map_err(|e| format!("the command grammar: {e}"))?;
@@ -399,8 +432,11 @@ impl World {
             room_types,
             repr_to_type,
             actions,
+            types,
             supertypes,
             functions: domain.pddl.functions.clone(),
+            events,
+            random: PythonRandom::seeded(42),
             mutable_states: domain.mutable_states.clone(),
             grammar,
             state: IndexSet::new(),
@@ -971,8 +1007,25 @@ impl World {
         Value::Object(info)
     }
 
-    /// Parses, resolves and answers one command.
+    /// Parses, resolves and answers one command, then fires the events it set off.
     pub fn process(&mut self, input: &str) -> Result<Outcome, String> {
+        let mut outcome = self.act(input)?;
+        let mut fired = Vec::new();
+        while let Some(feedback) = self.run_events()? {
+            if fired.len() == MAX_EVENTS_PER_COMMAND {
+                return Err(
+                    "an event keeps firing: its effect must make its precondition false".into(),
+                );
+            }
+            fired.push(feedback);
+        }
+        // The command's feedback, then each event's on a line of its own.
+        outcome.feedback = format!("{}\n{}", outcome.feedback, fired.join("\n"));
+        Ok(outcome)
+    }
+
+    /// The command itself: parsed, resolved, answered.
+    fn act(&mut self, input: &str) -> Result<Outcome, String> {
         let command = match self.parse_command(input) {
             Ok(command) => command,
             Err((feedback, fail)) => return Ok(self.failed(&feedback, fail, None)),
@@ -999,7 +1052,7 @@ impl World {
                 }
                 Ok(Outcome {
                     goals,
-                    feedback: format!("{feedback}\n"),
+                    feedback: feedback.to_string(),
                     info,
                 })
             }
@@ -1017,7 +1070,7 @@ impl World {
         fail.insert("exploration_info".into(), self.exploration_info(action));
         Outcome {
             goals: Goals::Facts(self.achieved.iter().cloned().collect()),
-            feedback: format!("{feedback}\n"),
+            feedback: feedback.to_string(),
             info: fail,
         }
     }
@@ -1423,20 +1476,51 @@ impl World {
             return Ok(Err(failure));
         }
         let template = action.success_feedback.clone();
-        let effects = match &action.pddl.effect {
-            Effect::And(effects) => effects.clone(),
-            single => vec![single.clone()],
+        let effect = action.pddl.effect.clone();
+        let changes = self.apply_effects(&effect, &mut variables)?;
+        self.history.push(self.state.clone());
+        let mut values =
+            self.feedback_values(&template, &variables, &changes, command.prep.clone());
+        let arg1 = command.arg1.clone().unwrap_or_default();
+        let arg2 = command.arg2.clone().unwrap_or_default();
+        let mut extra = |key: &str, value: Option<String>| {
+            if template.contains(key) {
+                values.insert(key.to_string(), value);
+            }
         };
+        extra("arg1_desc", Some(self.entity_description(&arg1)));
+        extra("arg2_desc", Some(self.entity_description(&arg2)));
+        extra("arg1_text", self.entity_text(&arg1));
+        Ok(Ok((render(&template, &values), changes.removed)))
+    }
+
+    /// Applies an action's or event's effect: its `forall`s, `when`s, facts and changes.
+    fn apply_effects(
+        &mut self,
+        effect: &Effect,
+        variables: &mut Variables,
+    ) -> Result<Changes, String> {
         let mut changes = Changes::default();
-        for effect in &effects {
-            match effect {
-                Effect::Forall { .. } => self.apply_forall(effect, &variables, &mut changes)?,
-                Effect::When { .. } => self.apply_when(effect, &mut variables, &mut changes)?,
-                other => self.apply(other, &variables, &mut changes)?,
+        for part in effect.parts() {
+            match part {
+                Effect::Forall { .. } => self.apply_forall(part, variables, &mut changes)?,
+                Effect::When { .. } => self.apply_when(part, variables, &mut changes)?,
+                other => self.apply(other, variables, &mut changes)?,
             }
         }
-        self.history.push(self.state.clone());
-        let mut values = self.shown_variables(&variables);
+        Ok(changes)
+    }
+
+    /// What a feedback template may name besides the variables: the room, the
+    /// inventory, where something was put, what an opened container holds.
+    fn feedback_values(
+        &self,
+        template: &str,
+        variables: &Variables,
+        changes: &Changes,
+        preposition: Option<String>,
+    ) -> IndexMap<String, Option<String>> {
+        let mut values = self.shown_variables(variables);
         let mut extra = |key: &str, value: Option<String>| {
             if template.contains(key) {
                 values.insert(key.to_string(), value);
@@ -1449,26 +1533,98 @@ impl World {
             .iter()
             .find(|f| f[0] == "in" || f[0] == "on")
             .map(|f| f[0].clone());
-        extra("prep", command.prep.clone().or(placed));
-        let opened = changes
-            .added
-            .iter()
-            .find(|f| f[0] == "open")
-            .map(|f| f[1].clone());
-        extra(
-            "container_content",
-            Some(
-                opened
-                    .map(|c| self.container_description(&c))
-                    .unwrap_or_default(),
-            ),
-        );
-        let arg1 = command.arg1.clone().unwrap_or_default();
-        let arg2 = command.arg2.clone().unwrap_or_default();
-        extra("arg1_desc", Some(self.entity_description(&arg1)));
-        extra("arg2_desc", Some(self.entity_description(&arg2)));
-        extra("arg1_text", self.entity_text(&arg1));
-        Ok(Ok((render(&template, &values), changes.removed)))
+        extra("prep", preposition.or(placed));
+        let opened = changes.added.iter().find(|f| f[0] == "open");
+        let contents = opened.map(|f| self.container_description(&f[1]));
+        extra("container_content", Some(contents.unwrap_or_default()));
+        values
+    }
+
+    /// Fires the first event whose precondition holds for some binding of its
+    /// parameters; its feedback, or `None` when none fires.
+    fn run_events(&mut self) -> Result<Option<String>, String> {
+        for index in 0..self.events.len() {
+            let event = &self.events[index];
+            let used = event.pddl.variables();
+            // Each used parameter's candidates: the instances (and rooms) of its types.
+            let mut parameters: Vec<(String, Vec<String>)> = Vec::new();
+            for (kind, names) in &event.pddl.parameters {
+                let kinds: Vec<&String> = match self.types.iter().find(|(name, _)| name == kind) {
+                    Some((_, members)) => members.iter().collect(),
+                    None => vec![kind],
+                };
+                for name in names.iter().filter(|name| used.contains(*name)) {
+                    let found = self.state.iter().filter(|f| {
+                        f.len() == 3 && (f[0] == "type" || f[0] == "room") && kinds.contains(&&f[2])
+                    });
+                    let found: Vec<String> = found.map(|f| f[1].clone()).collect();
+                    match parameters.iter_mut().find(|(n, _)| n == name) {
+                        Some((_, candidates)) => candidates.extend(found),
+                        None => parameters.push((name.clone(), found)),
+                    }
+                }
+            }
+            if parameters
+                .iter()
+                .any(|(_, candidates)| candidates.is_empty())
+            {
+                continue;
+            }
+            // Every combination, the last parameter varying fastest (itertools.product).
+            let mut positions = vec![0; parameters.len()];
+            loop {
+                let mut variables: Variables = parameters
+                    .iter()
+                    .zip(&positions)
+                    .map(|((name, candidates), &at)| (name.clone(), Some(candidates[at].clone())))
+                    .collect();
+                // Every fact is checked, as the interpreter does, before the verdict.
+                let checks: Vec<Trace> = self.events[index]
+                    .pddl
+                    .precondition
+                    .iter()
+                    .map(|condition| self.check(condition, &mut variables, &mut -1))
+                    .collect();
+                let holds = checks.iter().all(Trace::fulfilled);
+                if holds {
+                    return self.fire(index, variables).map(Some);
+                }
+                let Some(last) = (0..positions.len())
+                    .rev()
+                    .find(|&p| positions[p] + 1 < parameters[p].1.len())
+                else {
+                    break;
+                };
+                positions[last] += 1;
+                positions[last + 1..].iter_mut().for_each(|p| *p = 0);
+            }
+        }
+        Ok(None)
+    }
+
+    fn fire(&mut self, index: usize, mut variables: Variables) -> Result<String, String> {
+        let effect = self.events[index].pddl.effect.clone();
+        let changes = self.apply_effects(&effect, &mut variables)?;
+        self.history.push(self.state.clone());
+        let template = self.events[index].feedback.clone();
+        let values = self.feedback_values(&template, &variables, &changes, None);
+        // A randomized event moves its target for the next time it fires.
+        if let Some(randomize) = self.events[index].randomize.clone() {
+            let candidates: Vec<String> = self
+                .state
+                .iter()
+                .filter(|f| {
+                    f[0] == randomize.replace_type && !randomize.not_replacer.contains(&f[1])
+                })
+                .map(|f| f[1].clone())
+                .collect();
+            if let Some(next) = self.random.sample(&candidates, 1).pop() {
+                let event = &mut self.events[index];
+                let previous = std::mem::replace(&mut event.target, next.clone());
+                event.pddl.effect.retarget(&previous, &next);
+            }
+        }
+        Ok(render(&template, &values))
     }
 
     /// The variables as feedback shows them: instances by their words.
@@ -1547,11 +1703,11 @@ impl World {
         variables: &mut Variables,
         changes: &mut Changes,
     ) -> Result<(), String> {
-        let Effect::When { condition, effects } = effect else {
+        let Effect::When { condition, effect } = effect else {
             return Ok(());
         };
         if self.check(condition, variables, &mut 0).fulfilled() {
-            for inner in effects {
+            for inner in effect.parts() {
                 self.apply(inner, variables, changes)?;
             }
         }
