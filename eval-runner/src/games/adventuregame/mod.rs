@@ -106,17 +106,18 @@ pub struct Definitions {
 impl Definitions {
     /// The command grammar: the shared head, one rule naming every action, each
     /// action's rules, the adjectives the entities may carry, the shared foot.
-    fn grammar(
-        &self,
-        action_rules: &[String],
-        entities: &indexmap::IndexMap<String, Map<String, Value>>,
-    ) -> String {
-        let names: Vec<&str> = action_rules
+    fn grammar(&self) -> String {
+        let rules: Vec<&str> = self
+            .actions
+            .iter()
+            .map(|action| action.lark.as_str())
+            .collect();
+        let names: Vec<&str> = rules
             .iter()
             .map(|rules| rules.split(':').next().unwrap_or_default().trim())
             .collect();
         let mut adjectives: Vec<String> = Vec::new();
-        for definition in entities.values() {
+        for definition in &self.entities {
             for adjective in definition
                 .get("possible_adjs")
                 .and_then(Value::as_array)
@@ -133,7 +134,7 @@ impl Definitions {
             "{}action: {} | unknown\n{}\nADJ.1: ({}) WS\n{}",
             self.grammar_head,
             names.join(" | "),
-            action_rules.join("\n"),
+            rules.join("\n"),
             adjectives.join(" | "),
             self.grammar_foot
         )

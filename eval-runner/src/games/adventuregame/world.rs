@@ -424,9 +424,8 @@ impl World {
                 randomize: definition.randomize.clone(),
             });
         }
-        let grammar =
-            Grammar::read(&definitions.grammar(&actions_lark(definitions), &entity_types))
-                .map_err(|e| format!("the command grammar: {e}"))?;
+        let grammar = Grammar::read(&definitions.grammar())
+            .map_err(|e| format!("the command grammar: {e}"))?;
         let mut world = Self {
             entity_types,
             room_types,
@@ -1776,11 +1775,6 @@ impl World {
         }
         Ok(())
     }
-}
-
-/// Each action's grammar snippet, in the definitions' order.
-fn actions_lark(definitions: &Definitions) -> Vec<String> {
-    definitions.actions.iter().map(|a| a.lark.clone()).collect()
 }
 
 #[cfg(test)]
