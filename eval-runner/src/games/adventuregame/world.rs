@@ -348,6 +348,16 @@ pub struct World {
     exploration_history: Vec<IndexSet<Fact>>,
 }
 
+/// An entity type's traits (`takeable`, `container`, …), which are types of their own.
+fn traits(definition: &Map<String, Value>) -> impl Iterator<Item = String> + '_ {
+    let listed = definition.get("traits").and_then(Value::as_array);
+    listed
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+}
+
 fn repr_str(definition: &Map<String, Value>) -> Option<&str> {
     definition.get("repr_str").and_then(Value::as_str)
 }
@@ -387,13 +397,7 @@ impl World {
             let definition = entity_types.get(entity).ok_or_else(|| {
                 format!("the domain's entity type {entity} has no entity definition")
             })?;
-            for trait_name in definition
-                .get("traits")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let trait_name = trait_name.as_str().unwrap_or_default().to_string();
+            for trait_name in traits(definition) {
                 match types.iter_mut().find(|(name, _)| *name == trait_name) {
                     Some((_, members)) => members.push(entity.clone()),
                     None => types.push((trait_name, vec![entity.clone()])),
@@ -467,16 +471,8 @@ impl World {
                         fact[1], fact[2]
                     )
                 })?;
-                for trait_name in definition
-                    .get("traits")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    added.insert(vec![
-                        trait_name.as_str().unwrap_or_default().to_string(),
-                        fact[1].clone(),
-                    ]);
+                for trait_name in traits(definition) {
+                    added.insert(vec![trait_name, fact[1].clone()]);
                 }
             }
         }
