@@ -3,9 +3,9 @@
 //! with Lark's Earley parser. This reads the part of that notation the
 //! grammars use (rules and terminals with priorities, string literals,
 //! groups, alternatives, `?`, `*`, `+`, and the imported WORD and WS) and
-//! finds every parse of the whole command; of several, the one with the
-//! highest sum of rule and terminal priorities wins, then the earliest
-//! alternative, as Lark resolves an ambiguity.
+//! finds every parse of the whole command. Of several, the one with the
+//! highest sum of rule and terminal priorities wins; among equals, the one
+//! Lark ranks first (see [`Order`]).
 
 use regex::Regex;
 use std::collections::HashMap;
@@ -36,6 +36,68 @@ struct Reading {
     end: usize,
     nodes: Vec<Node>,
     priority: i64,
+    order: Order,
+}
+
+/// How Lark ranks readings of equal priority, smaller first: within a rule,
+/// first its expansion (each choice's alternative in order, each optional
+/// part present before absent), then where its parts end (the earlier parts
+/// taking the most input), then the same for its subrules, in order.
+#[derive(Clone, Debug, Default)]
+struct Order {
+    choices: Vec<i64>,
+    ends: Vec<i64>,
+    subrules: Vec<i64>,
+}
+
+impl Order {
+    /// A part ending at `end`: a token, a literal, or a subrule of rank `subrule`.
+    fn part(end: usize, subrule: Vec<i64>) -> Self {
+        Self {
+            choices: Vec::new(),
+            ends: vec![-(end as i64)],
+            subrules: subrule,
+        }
+    }
+
+    fn followed_by(&self, next: Order) -> Self {
+        Self {
+            choices: [self.choices.as_slice(), &next.choices].concat(),
+            ends: [self.ends.as_slice(), &next.ends].concat(),
+            subrules: [self.subrules.as_slice(), &next.subrules].concat(),
+        }
+    }
+
+    /// The rule's rank, compared in order.
+    fn rank(&self) -> Vec<i64> {
+        [self.choices.as_slice(), &self.ends, &self.subrules].concat()
+    }
+}
+
+impl Reading {
+    fn empty(at: usize) -> Self {
+        Self {
+            end: at,
+            nodes: Vec::new(),
+            priority: 0,
+            order: Order::default(),
+        }
+    }
+
+    fn part(end: usize, nodes: Vec<Node>, priority: i64) -> Self {
+        Self {
+            end,
+            nodes,
+            priority,
+            order: Order::part(end, Vec::new()),
+        }
+    }
+
+    /// This reading as alternative `index` of a choice.
+    fn chosen(mut self, index: i64) -> Self {
+        self.order.choices.insert(0, index);
+        self
+    }
 }
 
 struct Terminal {
@@ -158,13 +220,14 @@ impl Grammar {
 
     /// The command's best parse; `None` when no rule reads all of it.
     pub fn parse(&self, input: &str) -> Option<Command> {
-        let readings = self.rule("action", input, 0);
-        let best = readings
+        let best = self
+            .rule("action", input, 0)
             .into_iter()
             .filter(|reading| reading.end == input.len())
-            .fold(None::<Reading>, |best, reading| match best {
-                Some(best) if best.priority >= reading.priority => Some(best),
-                _ => Some(reading),
+            .min_by(|a, b| {
+                b.priority
+                    .cmp(&a.priority)
+                    .then_with(|| a.order.rank().cmp(&b.order.rank()))
             })?;
         let Some(Node::Tree { children, .. }) = best.nodes.into_iter().next() else {
             return None;
@@ -186,6 +249,7 @@ impl Grammar {
                     rule: name.to_string(),
                     children: reading.nodes,
                 }],
+                order: Order::part(reading.end, reading.order.rank()),
             })
             .collect()
     }
@@ -194,11 +258,7 @@ impl Grammar {
         match expr {
             Expr::Literal(text) => input[at..]
                 .starts_with(text.as_str())
-                .then(|| Reading {
-                    end: at + text.len(),
-                    nodes: Vec::new(),
-                    priority: 0,
-                })
+                .then(|| Reading::part(at + text.len(), Vec::new(), 0))
                 .into_iter()
                 .collect(),
             Expr::Symbol(name) => match self.terminals.get(name) {
@@ -206,13 +266,12 @@ impl Grammar {
                     .pattern
                     .find(&input[at..])
                     .filter(|found| !found.is_empty())
-                    .map(|found| Reading {
-                        end: at + found.end(),
-                        nodes: vec![Node::Token {
+                    .map(|found| {
+                        let token = Node::Token {
                             terminal: name.clone(),
                             text: found.as_str().to_string(),
-                        }],
-                        priority: terminal.priority,
+                        };
+                        Reading::part(at + found.end(), vec![token], terminal.priority)
                     })
                     .into_iter()
                     .collect(),
@@ -220,14 +279,15 @@ impl Grammar {
             },
             Expr::Choice(options) => options
                 .iter()
-                .flat_map(|option| self.expr(option, input, at))
+                .enumerate()
+                .flat_map(|(index, option)| {
+                    self.expr(option, input, at)
+                        .into_iter()
+                        .map(move |reading| reading.chosen(index as i64))
+                })
                 .collect(),
             Expr::Sequence(items) => {
-                let mut readings = vec![Reading {
-                    end: at,
-                    nodes: Vec::new(),
-                    priority: 0,
-                }];
+                let mut readings = vec![Reading::empty(at)];
                 for item in items {
                     readings = readings
                         .iter()
@@ -241,13 +301,8 @@ impl Grammar {
                 min,
                 unbounded,
             } => {
-                // Longer repetitions first; each repetition must consume input.
-                let start = Reading {
-                    end: at,
-                    nodes: Vec::new(),
-                    priority: 0,
-                };
-                let mut levels = vec![vec![start]];
+                // Each repetition must consume input.
+                let mut levels = vec![vec![Reading::empty(at)]];
                 while *unbounded || levels.len() < 2 {
                     let last = &levels[levels.len() - 1];
                     let next: Vec<Reading> = last
@@ -263,12 +318,18 @@ impl Grammar {
                     }
                     levels.push(next);
                 }
+                // An optional part (`?`, `*`) ranks first present: Lark lists
+                // the rule's expansion with it before the one without.
                 levels
                     .into_iter()
                     .enumerate()
-                    .rev()
                     .filter(|(count, _)| count >= min)
-                    .flat_map(|(_, readings)| readings)
+                    .flat_map(|(count, readings)| {
+                        readings.into_iter().map(move |reading| match min {
+                            0 => reading.chosen(i64::from(count == 0)),
+                            _ => reading,
+                        })
+                    })
                     .collect()
             }
         }
@@ -284,6 +345,7 @@ impl Grammar {
                     end: next.end,
                     nodes,
                     priority: reading.priority + next.priority,
+                    order: reading.order.followed_by(next.order),
                 }
             })
             .collect()
@@ -522,7 +584,7 @@ mod tests {
     /// A small grammar in the shape adventuregame assembles.
     const GRAMMAR: &str = r#"%import common.WORD
 %import common.WS
-action: take | examine | look | done | unknown
+action: take | examine | look | done | stir | dump | unknown
 take: TAKE PREP* thing (PREP thing)*
 TAKE.1: ("take" | "grab") WS
 examine: EXAMINE thing
@@ -531,10 +593,14 @@ look: LOOK ("at"* ( thing | "around" ) )
 LOOK.1: ("look" | "examine") WS
 done: DONE
 DONE.1: ("done" | "quit") WS*
+stir: STIR thing (("with" | "using") WS)* thing
+STIR.1: "stir" WS
+dump: DUMP thing PREP* thing
+DUMP.1: "dump" WS
 ADJ.1: ("red" | "old") WS
 PREP.1: ("on" | "in" | "from" | "out of" | "into") WS
 DET.1: ("the" | "a") WS
-thing: DET? ( WORD | ADJ+ WORD | WORD WS WORD ) WS?
+thing: DET? ( WORD | ADJ+ WORD | WORD WS WORD | WORD WS WORD WS WORD ) WS?
 unknown.-1: (WORD WS*)+"#;
 
     fn parse(input: &str) -> Command {
@@ -563,6 +629,20 @@ unknown.-1: (WORD WS*)+"#;
         assert_eq!(parse("examine book").kind, "examine");
         // A determiner outranks reading "the" as a word of the name.
         assert_eq!(parse("take the book").arg1.as_deref(), Some("book"));
+        // Of the same priority: a choice's earlier alternative ("around" as a thing)...
+        assert_eq!(parse("look around").arg1.as_deref(), Some("around"));
+        // ...an optional part present rather than read as a word of the name...
+        let stir = parse("stir slime with whisk");
+        assert_eq!(
+            (stir.arg1.as_deref(), stir.arg2.as_deref()),
+            (Some("slime"), Some("whisk"))
+        );
+        // ...and the earlier part taking the most words.
+        let dump = parse("dump bucket of slime cauldron");
+        assert_eq!(
+            (dump.arg1.as_deref(), dump.arg2.as_deref()),
+            (Some("bucket of slime"), Some("cauldron"))
+        );
         // Anything of words is "unknown", the last resort, which keeps its verb.
         let unknown = parse("dance with the broom");
         assert_eq!(
