@@ -14,29 +14,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// The games this evaluator can play.
-pub const IMPLEMENTED: &[&str] = &[
-    "taboo",
-    "wordle",
-    "wordle_withclue",
-    "wordle_withcritic",
-    "referencegame",
-    "imagegame",
-    "matchit_ascii",
-    "guesswhat",
-    "privateshared",
-    "codenames",
-    "textmapworld",
-    "textmapworld_specificroom",
-    "textmapworld_graphreasoning",
-    "adventuregame",
-    "bbh",
-    "cladder",
-    "eqbench",
-    "ifeval",
-    "mmlu_pro",
-];
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Suite {
     Clem,
@@ -277,13 +254,13 @@ pub fn load(
         if !suites.contains(&suite) || only.is_some_and(|names| !names.contains(name.as_str())) {
             continue;
         }
-        if !IMPLEMENTED.contains(&name.as_str()) {
+        let Some((_, build)) = GAMES.iter().find(|(implemented, _)| *implemented == name) else {
             unsupported.push(name);
             continue;
-        }
+        };
         let file = instances_file(&path, &spec.instances)?;
         let source = read_experiments(file)?;
-        let master = master(&name, &source, resources)?;
+        let master = build(&source, resources)?;
         let min_max_tokens = (name == "ifeval")
             .then(|| max_gen_toks(&source.raw))
             .flatten();
@@ -389,95 +366,119 @@ fn typed<E: DeserializeOwned>(source: &InstancesFile) -> Result<Vec<E>, CatalogE
         .collect()
 }
 
-fn master(
-    name: &str,
-    source: &InstancesFile,
-    resources: &Resources,
-) -> Result<Box<dyn Master>, CatalogError> {
-    Ok(match name {
-        "taboo" => {
-            let stopwords = read_stopwords(resources)?;
-            rules(typed::<taboo::Experiment>(source)?, move |e, i, m| {
-                taboo::play(e, i, &stopwords, m)
-            })
-        }
-        "wordle" => rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
+/// How a game's master is built from its instances file and the resources it needs.
+type Build = fn(&InstancesFile, &Resources) -> Result<Box<dyn Master>, CatalogError>;
+
+/// The games this evaluator can play, each with how its master is built.
+const GAMES: &[(&str, Build)] = &[
+    ("taboo", |source, resources| {
+        let stopwords = read_stopwords(resources)?;
+        Ok(rules(typed::<taboo::Experiment>(source)?, move |e, i, m| {
+            taboo::play(e, i, &stopwords, m)
+        }))
+    }),
+    ("wordle", |source, _| {
+        Ok(rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
             wordle::play(wordle::Variant::Plain, e, i, m)
-        }),
-        "wordle_withclue" => rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
+        }))
+    }),
+    ("wordle_withclue", |source, _| {
+        Ok(rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
             wordle::play(wordle::Variant::WithClue, e, i, m)
-        }),
-        "wordle_withcritic" => rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
+        }))
+    }),
+    ("wordle_withcritic", |source, _| {
+        Ok(rules(typed::<wordle::Experiment>(source)?, |e, i, m| {
             wordle::play(wordle::Variant::WithCritic, e, i, m)
-        }),
-        "referencegame" => rules(typed::<referencegame::Experiment>(source)?, |_, i, m| {
+        }))
+    }),
+    ("referencegame", |source, _| {
+        Ok(rules(typed::<referencegame::Experiment>(source)?, |_, i, m| {
             referencegame::play(i, m)
-        }),
-        "imagegame" => rules(typed::<imagegame::Experiment>(source)?, |_, i, m| {
+        }))
+    }),
+    ("imagegame", |source, _| {
+        Ok(rules(typed::<imagegame::Experiment>(source)?, |_, i, m| {
             imagegame::play(i, m)
-        }),
-        "matchit_ascii" => rules(typed::<matchit_ascii::Experiment>(source)?, |e, i, m| {
+        }))
+    }),
+    ("matchit_ascii", |source, _| {
+        Ok(rules(typed::<matchit_ascii::Experiment>(source)?, |e, i, m| {
             matchit_ascii::play(e, i, m)
-        }),
-        "guesswhat" => rules(typed::<guesswhat::Experiment>(source)?, |e, i, m| {
+        }))
+    }),
+    ("guesswhat", |source, _| {
+        Ok(rules(typed::<guesswhat::Experiment>(source)?, |e, i, m| {
             guesswhat::play(e, i, m)
-        }),
-        "privateshared" => {
-            let names: Vec<&str> = source
-                .raw
-                .iter()
-                .filter_map(|e| e.get("name")?.as_str())
-                .collect();
-            let texts = privateshared::Texts::read(source.game_dir(), &names)
-                .map_err(game_error("privateshared"))?;
-            rules(
-                typed::<privateshared::Experiment>(source)?,
-                move |e, i, m| privateshared::play(&texts, e, i, m),
-            )
-        }
-        "codenames" => {
-            let experiments = typed::<codenames::Experiment>(source)?;
-            codenames::check_flags(&experiments).map_err(|message| error(&source.path, message))?;
-            let prompts =
-                codenames::Prompts::read(source.game_dir()).map_err(game_error("codenames"))?;
-            let materials = codenames::Materials {
-                prompts,
-                nouns: read_wordnet(resources)?,
-            };
-            rules(experiments, move |e, i, m| {
-                codenames::play(e, i, &materials, m)
-            })
-        }
-        "textmapworld" => rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
+        }))
+    }),
+    ("privateshared", |source, _| {
+        let names: Vec<&str> = source
+            .raw
+            .iter()
+            .filter_map(|e| e.get("name")?.as_str())
+            .collect();
+        let texts = privateshared::Texts::read(source.game_dir(), &names)
+            .map_err(game_error("privateshared"))?;
+        Ok(rules(
+            typed::<privateshared::Experiment>(source)?,
+            move |e, i, m| privateshared::play(&texts, e, i, m),
+        ))
+    }),
+    ("codenames", |source, resources| {
+        let experiments = typed::<codenames::Experiment>(source)?;
+        codenames::check_flags(&experiments).map_err(|message| error(&source.path, message))?;
+        let prompts =
+            codenames::Prompts::read(source.game_dir()).map_err(game_error("codenames"))?;
+        let materials = codenames::Materials {
+            prompts,
+            nouns: read_wordnet(resources)?,
+        };
+        Ok(rules(experiments, move |e, i, m| {
+            codenames::play(e, i, &materials, m)
+        }))
+    }),
+    ("textmapworld", |source, _| {
+        Ok(rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
             textmapworld::play(textmapworld::Variant::Explore, i, m)
-        }),
-        "textmapworld_specificroom" => {
-            rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
-                textmapworld::play(textmapworld::Variant::SpecificRoom, i, m)
-            })
-        }
-        "ifeval" => rules(typed::<ifeval::Experiment>(source)?, |_, i, m| {
-            ifeval::play(i, m)
-        }),
-        "textmapworld_graphreasoning" => {
-            rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
-                textmapworld::play(textmapworld::Variant::GraphReasoning, i, m)
-            })
-        }
-        "adventuregame" => {
-            let experiments = typed::<adventuregame::Experiment>(source)?;
-            let library = adventuregame::Library::read(source.game_dir(), &experiments)
-                .map_err(|message| error(&source.path, message))?;
-            rules(experiments, move |_, i, m| adventuregame::play(i, &library, m))
-        }
-        "bbh" => single(single_turn::Benchmark::Bbh, source)?,
-        "cladder" => single(single_turn::Benchmark::Cladder, source)?,
-        "mmlu_pro" => single(single_turn::Benchmark::MmluPro, source)?,
-        "eqbench" => rules(typed::<eqbench::Experiment>(source)?, |_, i, m| {
+        }))
+    }),
+    ("textmapworld_specificroom", |source, _| {
+        Ok(rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
+            textmapworld::play(textmapworld::Variant::SpecificRoom, i, m)
+        }))
+    }),
+    ("textmapworld_graphreasoning", |source, _| {
+        Ok(rules(typed::<textmapworld::Experiment>(source)?, |_, i, m| {
+            textmapworld::play(textmapworld::Variant::GraphReasoning, i, m)
+        }))
+    }),
+    ("adventuregame", |source, _| {
+        let experiments = typed::<adventuregame::Experiment>(source)?;
+        let library = adventuregame::Library::read(source.game_dir(), &experiments)
+            .map_err(|message| error(&source.path, message))?;
+        Ok(rules(experiments, move |_, i, m| {
+            adventuregame::play(i, &library, m)
+        }))
+    }),
+    ("bbh", |source, _| single(single_turn::Benchmark::Bbh, source)),
+    ("cladder", |source, _| single(single_turn::Benchmark::Cladder, source)),
+    ("eqbench", |source, _| {
+        Ok(rules(typed::<eqbench::Experiment>(source)?, |_, i, m| {
             eqbench::play(i, m)
-        }),
-        other => unreachable!("{other} is listed as implemented but has no game master"),
-    })
+        }))
+    }),
+    ("ifeval", |source, _| {
+        Ok(rules(typed::<ifeval::Experiment>(source)?, |_, i, m| {
+            ifeval::play(i, m)
+        }))
+    }),
+    ("mmlu_pro", |source, _| single(single_turn::Benchmark::MmluPro, source)),
+];
+
+/// The names of the games this evaluator can play.
+pub fn implemented() -> impl Iterator<Item = &'static str> {
+    GAMES.iter().map(|(name, _)| *name)
 }
 
 fn single(
