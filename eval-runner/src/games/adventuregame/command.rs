@@ -3,11 +3,13 @@
 //! with Lark's Earley parser. This reads the part of that notation the
 //! grammars use (rules and terminals with priorities, string literals,
 //! groups, alternatives, `?`, `*`, `+`, and the imported WORD and WS) and
-//! finds every parse of the whole command. Of several, the one with the
-//! highest sum of rule and terminal priorities wins; among equals, the one
-//! Lark ranks first (see [`Order`]).
+//! finds the parse of the whole command that Lark would choose: the highest
+//! sum of rule and terminal priorities, then Lark's order (see [`Order`]).
+//! Each rule's readings are found once per position, and only the best for
+//! each span is kept, as Lark settles ambiguity per node of its parse forest.
 
 use regex::Regex;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,21 +44,20 @@ struct Reading {
 /// How Lark ranks readings of equal priority, smaller first: within a rule,
 /// first its expansion (each choice's alternative in order, each optional
 /// part present before absent), then where its parts end (the earlier parts
-/// taking the most input), then the same for its subrules, in order.
-#[derive(Clone, Debug, Default)]
+/// taking the most input). A subrule's own ambiguity is settled for its span
+/// alone, as Lark settles it per node of its parse forest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct Order {
     choices: Vec<i64>,
     ends: Vec<i64>,
-    subrules: Vec<i64>,
 }
 
 impl Order {
-    /// A part ending at `end`: a token, a literal, or a subrule of rank `subrule`.
-    fn part(end: usize, subrule: Vec<i64>) -> Self {
+    /// A part ending at `end`: a token, a literal or a subrule.
+    fn part(end: usize) -> Self {
         Self {
             choices: Vec::new(),
             ends: vec![-(end as i64)],
-            subrules: subrule,
         }
     }
 
@@ -64,14 +65,37 @@ impl Order {
         Self {
             choices: [self.choices.as_slice(), &next.choices].concat(),
             ends: [self.ends.as_slice(), &next.ends].concat(),
-            subrules: [self.subrules.as_slice(), &next.subrules].concat(),
         }
     }
 
-    /// The rule's rank, compared in order.
-    fn rank(&self) -> Vec<i64> {
-        [self.choices.as_slice(), &self.ends, &self.subrules].concat()
+    /// Its shape: readings of one shape keep their ranking whatever follows them.
+    fn shape(&self) -> (usize, usize) {
+        (self.choices.len(), self.ends.len())
     }
+}
+
+/// Readings better first: higher priority, then Lark's order.
+fn better(a: &Reading, b: &Reading) -> std::cmp::Ordering {
+    b.priority
+        .cmp(&a.priority)
+        .then_with(|| a.order.cmp(&b.order))
+}
+
+/// Of readings that end at the same place with the same shape, only the best
+/// can be part of the best whole, so the others are dropped.
+fn keep_best(readings: Vec<Reading>) -> Vec<Reading> {
+    let mut kept: Vec<Reading> = Vec::new();
+    for reading in readings {
+        let rival = kept
+            .iter_mut()
+            .find(|kept| kept.end == reading.end && kept.order.shape() == reading.order.shape());
+        match rival {
+            Some(rival) if better(&reading, rival).is_lt() => *rival = reading,
+            Some(_) => {}
+            None => kept.push(reading),
+        }
+    }
+    kept
 }
 
 impl Reading {
@@ -89,7 +113,7 @@ impl Reading {
             end,
             nodes,
             priority,
-            order: Order::part(end, Vec::new()),
+            order: Order::part(end),
         }
     }
 
@@ -220,15 +244,16 @@ impl Grammar {
 
     /// The command's best parse; `None` when no rule reads all of it.
     pub fn parse(&self, input: &str) -> Option<Command> {
-        let best = self
-            .rule("action", input, 0)
+        let reader = Reader {
+            grammar: self,
+            input,
+            rules: RefCell::new(HashMap::new()),
+        };
+        // The rule keeps its best reading for each end.
+        let best = reader
+            .rule("action", 0)
             .into_iter()
-            .filter(|reading| reading.end == input.len())
-            .min_by(|a, b| {
-                b.priority
-                    .cmp(&a.priority)
-                    .then_with(|| a.order.rank().cmp(&b.order.rank()))
-            })?;
+            .find(|reading| reading.end == input.len())?;
         let Some(Node::Tree { children, .. }) = best.nodes.into_iter().next() else {
             return None;
         };
@@ -237,34 +262,54 @@ impl Grammar {
             Node::Token { .. } => None,
         })
     }
+}
 
-    fn rule(&self, name: &str, input: &str, at: usize) -> Vec<Reading> {
-        let (expr, priority) = &self.rules[name];
-        self.expr(expr, input, at)
-            .into_iter()
-            .map(|reading| Reading {
-                end: reading.end,
-                priority: reading.priority + priority,
-                nodes: vec![Node::Tree {
-                    rule: name.to_string(),
-                    children: reading.nodes,
-                }],
-                order: Order::part(reading.end, reading.order.rank()),
-            })
-            .collect()
+/// One command being read: each rule's readings from each position are found once.
+struct Reader<'a> {
+    grammar: &'a Grammar,
+    input: &'a str,
+    rules: RefCell<HashMap<(String, usize), Vec<Reading>>>,
+}
+
+impl Reader<'_> {
+    /// A rule's readings from `at`: for each end, its best one.
+    fn rule(&self, name: &str, at: usize) -> Vec<Reading> {
+        let key = (name.to_string(), at);
+        if let Some(known) = self.rules.borrow().get(&key) {
+            return known.clone();
+        }
+        let (expr, priority) = &self.grammar.rules[name];
+        let mut readings = self.expr(expr, at);
+        readings.sort_by(better);
+        let mut best: Vec<Reading> = Vec::new();
+        for reading in readings {
+            if best.iter().all(|kept| kept.end != reading.end) {
+                best.push(Reading {
+                    end: reading.end,
+                    priority: reading.priority + priority,
+                    nodes: vec![Node::Tree {
+                        rule: name.to_string(),
+                        children: reading.nodes,
+                    }],
+                    order: Order::part(reading.end),
+                });
+            }
+        }
+        self.rules.borrow_mut().insert(key, best.clone());
+        best
     }
 
-    fn expr(&self, expr: &Expr, input: &str, at: usize) -> Vec<Reading> {
+    fn expr(&self, expr: &Expr, at: usize) -> Vec<Reading> {
         match expr {
-            Expr::Literal(text) => input[at..]
+            Expr::Literal(text) => self.input[at..]
                 .starts_with(text.as_str())
                 .then(|| Reading::part(at + text.len(), Vec::new(), 0))
                 .into_iter()
                 .collect(),
-            Expr::Symbol(name) => match self.terminals.get(name) {
+            Expr::Symbol(name) => match self.grammar.terminals.get(name) {
                 Some(terminal) => terminal
                     .pattern
-                    .find(&input[at..])
+                    .find(&self.input[at..])
                     .filter(|found| !found.is_empty())
                     .map(|found| {
                         let token = Node::Token {
@@ -275,13 +320,13 @@ impl Grammar {
                     })
                     .into_iter()
                     .collect(),
-                None => self.rule(name, input, at),
+                None => self.rule(name, at),
             },
             Expr::Choice(options) => options
                 .iter()
                 .enumerate()
                 .flat_map(|(index, option)| {
-                    self.expr(option, input, at)
+                    self.expr(option, at)
                         .into_iter()
                         .map(move |reading| reading.chosen(index as i64))
                 })
@@ -289,10 +334,12 @@ impl Grammar {
             Expr::Sequence(items) => {
                 let mut readings = vec![Reading::empty(at)];
                 for item in items {
-                    readings = readings
-                        .iter()
-                        .flat_map(|reading| self.extend(reading, item, input))
-                        .collect();
+                    readings = keep_best(
+                        readings
+                            .iter()
+                            .flat_map(|reading| self.extend(reading, item))
+                            .collect(),
+                    );
                 }
                 readings
             }
@@ -308,7 +355,7 @@ impl Grammar {
                     let next: Vec<Reading> = last
                         .iter()
                         .flat_map(|reading| {
-                            self.extend(reading, inner, input)
+                            self.extend(reading, inner)
                                 .into_iter()
                                 .filter(move |longer| longer.end > reading.end)
                         })
@@ -316,7 +363,7 @@ impl Grammar {
                     if next.is_empty() {
                         break;
                     }
-                    levels.push(next);
+                    levels.push(keep_best(next));
                 }
                 // An optional part (`?`, `*`) ranks first present: Lark lists
                 // the rule's expansion with it before the one without.
@@ -335,8 +382,8 @@ impl Grammar {
         }
     }
 
-    fn extend(&self, reading: &Reading, item: &Expr, input: &str) -> Vec<Reading> {
-        self.expr(item, input, reading.end)
+    fn extend(&self, reading: &Reading, item: &Expr) -> Vec<Reading> {
+        self.expr(item, reading.end)
             .into_iter()
             .map(|next| {
                 let mut nodes = reading.nodes.clone();
@@ -667,5 +714,24 @@ unknown.-1: (WORD WS*)+"#;
         assert!(error("go: (\"go\"").contains("not closed"));
         assert!(error("go: \"go\"").contains("no 'action' rule"));
         assert!(error("TAKE.x: \"take\"").contains("bad priority"));
+    }
+
+    /// A benchmark, not a test: `cargo test --release -p eval-runner --lib
+    /// command::tests::long_commands -- --ignored --nocapture` (see BENCHMARKS.md).
+    #[test]
+    #[ignore]
+    fn long_commands() {
+        let grammar = Grammar::read(GRAMMAR).unwrap();
+        let objects = "take the red box on the old table in the crate from the shelf on the red \
+            counter in the old cupboard out of the freezer into the bag";
+        for (name, input) in [
+            ("one take, 9 prepositions", objects.to_string()),
+            ("six takes, 54 prepositions", [objects; 6].join(" ")),
+            ("300 words, no rule", "word ".repeat(300).trim().to_string()),
+        ] {
+            let start = std::time::Instant::now();
+            let kind = grammar.parse(&input).map(|command| command.kind);
+            println!("{name}: {:?} in {:?}", kind, start.elapsed());
+        }
     }
 }
