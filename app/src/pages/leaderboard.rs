@@ -2,7 +2,7 @@
 
 use crate::domain::sorting::{arrange, SortColumn, SortOrder};
 use crate::model::{Board, BoardRow, PhaseKind};
-use crate::pages::scores::{LoadError, ScoreCell};
+use crate::pages::scores::{Loaded, ScoreCell};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -19,14 +19,7 @@ pub fn DevLeaderboard() -> impl IntoView {
     let board = Resource::new(|| (), |_| get_board(PhaseKind::Dev));
     view! {
         <Title text="Dev leaderboard · LM-Playschool"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the leaderboard…"</p> }>
-            {move || Suspend::new(async move {
-                match board.await {
-                    Ok(board) => view! { <DevBoard board/> }.into_any(),
-                    Err(error) => view! { <LoadError message=error.to_string()/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=board loading="Loading the leaderboard…" show=|board| view! { <DevBoard board/> }/>
     }
 }
 

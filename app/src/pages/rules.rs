@@ -1,5 +1,5 @@
 use crate::model::Rules;
-use crate::pages::scores::LoadError;
+use crate::pages::scores::Loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -19,13 +19,6 @@ pub fn RulesPage() -> impl IntoView {
     let rules = Resource::new(|| (), |_| get_rules());
     view! {
         <Title text="Rules · LM-Playschool"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the rules…"</p> }>
-            {move || Suspend::new(async move {
-                match rules.await {
-                    Ok(rules) => view! { <article class="rules" inner_html=rules.html></article> }.into_any(),
-                    Err(error) => view! { <LoadError message=error.to_string()/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=rules loading="Loading the rules…" show=|rules| view! { <article class="rules" inner_html=rules.html></article> }/>
     }
 }

@@ -4,7 +4,7 @@ use crate::model::{format_score, EntryProgressView, SubmissionDetail};
 use crate::pages::session::FormError;
 use crate::pages::submit::VerificationDetails;
 use crate::pages::not_found::NotFound;
-use crate::pages::scores::{LoadError, ScoreCell};
+use crate::pages::scores::{Loaded, ScoreCell};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -35,15 +35,10 @@ pub fn SubmissionPage() -> impl IntoView {
         }
     });
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading the submission…"</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(Some(detail)) => view! { <Submission detail/> }.into_any(),
-                    Ok(None) => view! { <NotFound/> }.into_any(),
-                    Err(error) => view! { <LoadError message=error.to_string()/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=detail loading="Loading the submission…" show=|detail| match detail {
+            Some(detail) => view! { <Submission detail/> }.into_any(),
+            None => view! { <NotFound/> }.into_any(),
+        }/>
     }
 }
 

@@ -2,7 +2,7 @@
 //! what did not add up.
 
 use crate::model::{RejectedUpload, SubmitPage, VerificationReport};
-use crate::pages::scores::LoadError;
+use crate::pages::scores::Loaded;
 use crate::pages::session::{FormError, SignIn};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -69,14 +69,7 @@ pub fn SubmitPageView() -> impl IntoView {
         <Title text="Submit · LM-Playschool"/>
         <h1>"Submit an entry"</h1>
         <FormError/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <SubmitForm page/> }.into_any(),
-                    Err(error) => view! { <LoadError message=error.to_string()/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=page loading="Loading…" show=|page| view! { <SubmitForm page/> }/>
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/team`: sign in, found or join a team, invite people.
 
 use crate::model::TeamPage;
-use crate::pages::scores::LoadError;
+use crate::pages::scores::Loaded;
 use crate::pages::session::{FormError, SignIn};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -40,14 +40,7 @@ pub fn TeamPageView() -> impl IntoView {
         <Title text="Your team · LM-Playschool"/>
         <h1>"Your team"</h1>
         <FormError/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! { <Team page/> }.into_any(),
-                    Err(error) => view! { <LoadError message=error.to_string()/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=page loading="Loading…" show=|page| view! { <Team page/> }/>
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::model::{format_held_out, Board, PhaseKind};
 use crate::pages::leaderboard::get_board;
-use crate::pages::scores::LoadError;
+use crate::pages::scores::Loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,17 +11,11 @@ pub fn TestLeaderboard() -> impl IntoView {
     let board = Resource::new(|| (), |_| get_board(PhaseKind::Test));
     view! {
         <Title text="Test leaderboard · LM-Playschool"/>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the leaderboard…"</p> }>
-            {move || Suspend::new(async move {
-                match board.await {
-                    Ok(board) if board.published && !board.rows.is_empty() => {
-                        view! { <TestBoard board/> }.into_any()
-                    }
-                    Ok(board) => view! { <NotYetPublished challenge=board.challenge/> }.into_any(),
-                    Err(error) => view! { <LoadError message=error.to_string()/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=board loading="Loading the leaderboard…" show=|board| if board.published && !board.rows.is_empty() {
+            view! { <TestBoard board/> }.into_any()
+        } else {
+            view! { <NotYetPublished challenge=board.challenge/> }.into_any()
+        }/>
     }
 }
 
