@@ -5,8 +5,10 @@ use crate::server::db::Db;
 
 const RULES: &str = include_str!("seed_rules.md");
 
-/// (submission, team, date, clemscore, statscore, description)
-const DEV_ROWS: [(&str, &str, &str, f64, Option<f64>, &str); 3] = [
+/// A dev leaderboard row: (submission, team, date, clemscore, statscore, description).
+type SeedRow = (&'static str, &'static str, &'static str, f64, Option<f64>, &'static str);
+
+const DEV_ROWS: [SeedRow; 3] = [
     ("Llama-3.1-8B-Instruct", "OrgTeam", "2025-07-03", 24.60, Some(55.45), "The unmodified base model: the baseline."),
     ("Llama-3.1-8B-It-4bit", "Team Potzblitz", "2025-07-03", 19.58, None, "The base model, quantized to 4 bits."),
     ("Llama-3.1-8B-PotsBlitz-1", "Team Potsblitz", "2025-07-03", 14.39, None, "A first fine-tune."),
