@@ -1,6 +1,7 @@
 //! adventuregame: a text adventure. The model reads what it perceives and
 //! answers with one command ("> take the plate"); an interpreter of the
-//! adventure's PDDL actions resolves it and describes the result. The goal is
+//! adventure's PDDL actions resolves it, fires the events it sets off, and
+//! describes the result. The goal is
 //! a set of facts to bring about (the plate on the table); the episode ends
 //! when the model says "> done", at the turn limit, or on a reply without its
 //! ">" (in the planning variant, also without "Next actions:" and its plan).
@@ -340,7 +341,7 @@ fn python_list(items: &[String]) -> String {
 }
 
 /// The game master's state between turns.
-struct Master<'a> {
+struct Referee<'a> {
     instance: &'a Instance,
     required: BTreeSet<String>,
     goals: Goals,
@@ -350,7 +351,7 @@ struct Master<'a> {
     turns_played: usize,
 }
 
-impl Master<'_> {
+impl Referee<'_> {
     /// Whether play goes on, noting why it stops (and a finished adventure) each time it is asked.
     fn proceeds(&mut self, round: &mut Vec<Event>) -> bool {
         if let Some(kind) = self.invalid_format {
@@ -418,7 +419,7 @@ pub fn play(
         "optimal_turns": instance.optimal_turns,
         "goal_count": instance.goal_state.iter().collect::<BTreeSet<_>>().len(),
     });
-    let mut master = Master {
+    let mut master = Referee {
         instance,
         required: instance.goal_state.iter().cloned().collect(),
         goals: Goals::Named(Vec::new()),
