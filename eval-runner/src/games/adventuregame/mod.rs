@@ -19,7 +19,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use world::{Goals, World};
+use std::sync::Arc;
+use world::{Adventure, Goals, World};
 
 /// The game master reads only the experiment's instances.
 pub type Experiment = super::Instances<Instance>;
@@ -142,12 +143,27 @@ impl Definitions {
     }
 }
 
-/// The game's resource files the instances name, read once.
+/// The game's resource files the instances name, read once, and the
+/// adventures they define, each built once.
 pub struct Library {
     grammar_head: String,
     grammar_foot: String,
     /// `resources/definitions/<name>` by name.
     files: HashMap<String, Value>,
+    /// By the definitions an instance names ([`definitions_key`]).
+    adventures: HashMap<String, Arc<Adventure>>,
+}
+
+/// What sets an instance's adventure apart: the definitions it names.
+fn definitions_key(instance: &Instance) -> String {
+    json!([
+        instance.action_definitions,
+        instance.room_definitions,
+        instance.entity_definitions,
+        instance.domain_definitions,
+        instance.event_definitions,
+    ])
+    .to_string()
 }
 
 impl Library {
@@ -171,6 +187,7 @@ impl Library {
             grammar_head: part("grammar_head")?,
             grammar_foot: part("grammar_foot")?,
             files: HashMap::new(),
+            adventures: HashMap::new(),
         };
         for experiment in experiments {
             for instance in &experiment.game_instances {
@@ -187,9 +204,12 @@ impl Library {
                         library.files.insert(name.to_string(), file);
                     }
                 }
-                let checked = library
-                    .definitions(instance)
-                    .and_then(|definitions| World::new(instance, &definitions).map(drop));
+                let checked = library.adventure(instance).and_then(|adventure| {
+                    library
+                        .adventures
+                        .insert(definitions_key(instance), Arc::clone(&adventure));
+                    World::new(instance, adventure).map(drop)
+                });
                 checked.map_err(|e| {
                     format!(
                         "experiment {} instance {}: {e}",
@@ -199,6 +219,15 @@ impl Library {
             }
         }
         Ok(library)
+    }
+
+    /// The instance's adventure: built at load, or now for an instance the
+    /// library was not read with.
+    fn adventure(&self, instance: &Instance) -> Result<Arc<Adventure>, String> {
+        match self.adventures.get(&definitions_key(instance)) {
+            Some(adventure) => Ok(Arc::clone(adventure)),
+            None => Ok(Arc::new(Adventure::new(&self.definitions(instance)?)?)),
+        }
     }
 
     /// The instance's definitions, each file-named list read from its file.
@@ -410,8 +439,8 @@ pub fn play(
     model: &mut dyn Responder,
 ) -> Result<Episode, GameError> {
     let refuse = |e: String| GameError::Instance(format!("instance {}: {e}", instance.game_id));
-    let definitions = library.definitions(instance).map_err(refuse)?;
-    let mut world = World::new(instance, &definitions).map_err(refuse)?;
+    let adventure = library.adventure(instance).map_err(refuse)?;
+    let mut world = World::new(instance, adventure).map_err(refuse)?;
     let planning = instance.variant == "plan";
     let adventure_info = json!({
         "variant": instance.variant,

@@ -15,6 +15,7 @@ use super::{Definitions, Instance};
 use indexmap::{IndexMap, IndexSet};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A fact: its predicate, then its arguments (`["on", "apple1", "table1"]`).
 pub type Fact = Vec<String>;
@@ -312,8 +313,11 @@ impl ActionType {
 }
 
 /// An event: it fires by itself after a command whenever its precondition holds.
+#[derive(Clone)]
 struct EventType {
     pddl: pddl::Action,
+    /// Each parameter its PDDL uses, with the types whose instances it ranges over.
+    parameters: Vec<(String, Vec<String>)>,
     feedback: String,
     randomize: Option<super::Randomize>,
     /// A randomized event's current target, the constant replaced when it fires.
@@ -323,21 +327,27 @@ struct EventType {
 /// How often events may fire after one command before one is taken to fire forever.
 const MAX_EVENTS_PER_COMMAND: usize = 64;
 
-/// One adventure in play.
-pub struct World {
+/// What an adventure's definitions make of it: its types, actions, events and
+/// command grammar. Built once, and shared by every episode played with the same definitions.
+pub struct Adventure {
     entity_types: IndexMap<String, Map<String, Value>>,
     room_types: IndexMap<String, Map<String, Value>>,
     repr_to_type: HashMap<String, String>,
     actions: IndexMap<String, ActionType>,
-    /// Each type (and trait) with its member types.
-    types: Vec<(String, Vec<String>)>,
     supertypes: HashMap<String, Vec<String>>,
     functions: Vec<pddl::Function>,
     events: Vec<EventType>,
-    /// Draws a randomized event's next target (seeded per episode).
-    random: PythonRandom,
     mutable_states: Vec<String>,
     grammar: Grammar,
+}
+
+/// One adventure in play.
+pub struct World {
+    adventure: Arc<Adventure>,
+    /// The episode's own events: a randomized one's target moves as it fires.
+    events: Vec<EventType>,
+    /// Draws a randomized event's next target (seeded per episode).
+    random: PythonRandom,
     state: IndexSet<Fact>,
     history: Vec<IndexSet<Fact>>,
     goals: IndexSet<Fact>,
@@ -362,8 +372,8 @@ fn repr_str(definition: &Map<String, Value>) -> Option<&str> {
     definition.get("repr_str").and_then(Value::as_str)
 }
 
-impl World {
-    pub fn new(instance: &Instance, definitions: &Definitions) -> Result<Self, String> {
+impl Adventure {
+    pub fn new(definitions: &Definitions) -> Result<Self, String> {
         let mut repr_to_type = HashMap::new();
         let mut typed = |list: Vec<Map<String, Value>>, what: &str| {
             let mut types = IndexMap::new();
@@ -416,9 +426,25 @@ impl World {
         let mut events = Vec::new();
         for definition in &definitions.events {
             let name = &definition.type_name;
+            let pddl =
+                pddl::Action::read(&definition.pddl).map_err(|e| format!("event {name}: {e}"))?;
+            let used = pddl.variables();
+            let mut parameters: Vec<(String, Vec<String>)> = Vec::new();
+            for (kind, names) in &pddl.parameters {
+                let kinds = match types.iter().find(|(name, _)| name == kind) {
+                    Some((_, members)) => members.clone(),
+                    None => vec![kind.clone()],
+                };
+                for name in names.iter().filter(|name| used.contains(*name)) {
+                    match parameters.iter_mut().find(|(n, _)| n == name) {
+                        Some((_, known)) => known.extend(kinds.iter().cloned()),
+                        None => parameters.push((name.clone(), kinds.clone())),
+                    }
+                }
+            }
             events.push(EventType {
-                pddl: pddl::Action::read(&definition.pddl)
-                    .map_err(|e| format!("event {name}: {e}"))?,
+                pddl,
+                parameters,
                 feedback: definition.event_feedback.clone(),
                 target: definition
                     .randomize
@@ -430,18 +456,27 @@ impl World {
         }
         let grammar = Grammar::read(&definitions.grammar())
             .map_err(|e| format!("the command grammar: {e}"))?;
-        let mut world = Self {
+        Ok(Self {
             entity_types,
             room_types,
             repr_to_type,
             actions,
-            types,
             supertypes,
             functions: domain.pddl.functions.clone(),
             events,
-            random: PythonRandom::seeded(42),
             mutable_states: domain.mutable_states.clone(),
             grammar,
+        })
+    }
+}
+
+impl World {
+    /// The adventure at the start of an episode of `instance`.
+    pub fn new(instance: &Instance, adventure: Arc<Adventure>) -> Result<Self, String> {
+        let mut world = Self {
+            events: adventure.events.clone(),
+            adventure,
+            random: PythonRandom::seeded(42),
             state: IndexSet::new(),
             history: Vec::new(),
             goals: IndexSet::new(),
@@ -465,7 +500,7 @@ impl World {
         let mut added: IndexSet<Fact> = IndexSet::new();
         for fact in &self.state {
             if fact[0] == "type" && fact.len() == 3 {
-                let definition = self.entity_types.get(&fact[2]).ok_or_else(|| {
+                let definition = self.adventure.entity_types.get(&fact[2]).ok_or_else(|| {
                     format!(
                         "{} has type {}, which has no entity definition",
                         fact[1], fact[2]
@@ -538,7 +573,8 @@ impl World {
         }
         added.insert(vec!["accessible".into(), "inventory".into()]);
         self.state.extend(added);
-        for function in self.functions.clone() {
+        let adventure = Arc::clone(&self.adventure);
+        for function in &adventure.functions {
             let typed_instances: Vec<String> = self
                 .state
                 .iter()
@@ -588,9 +624,10 @@ impl World {
             .map(|fact| fact[2].as_str())
             .collect();
         let name = self
+            .adventure
             .entity_types
             .get(kind)
-            .or_else(|| self.room_types.get(kind))
+            .or_else(|| self.adventure.room_types.get(kind))
             .and_then(repr_str)
             .unwrap_or(kind);
         words.push(name);
@@ -599,7 +636,8 @@ impl World {
 
     /// A type's words ("side table").
     fn type_shown<'a>(&'a self, kind: &'a str) -> &'a str {
-        self.entity_types
+        self.adventure
+            .entity_types
             .get(kind)
             .and_then(repr_str)
             .unwrap_or(kind)
@@ -649,6 +687,7 @@ impl World {
             .into_iter()
             .filter(|thing| {
                 let hidden = self
+                    .adventure
                     .entity_types
                     .get(self.type_of(thing))
                     .is_some_and(|definition| definition.contains_key("hidden"));
@@ -684,7 +723,7 @@ impl World {
         let room_name = self
             .room_to_type
             .get(&room)
-            .and_then(|kind| self.room_types.get(kind))
+            .and_then(|kind| self.adventure.room_types.get(kind))
             .and_then(repr_str)
             .unwrap_or(&room);
         let mut text = format!("You are in a {room_name} now.");
@@ -854,7 +893,7 @@ impl World {
                 }
                 _ => {}
             }
-            if self.mutable_states.contains(&fact[0]) && fact[0] != "at" {
+            if self.adventure.mutable_states.contains(&fact[0]) && fact[0] != "at" {
                 parts.push(format!("The {own} is {}.", fact[0]));
             }
         }
@@ -921,7 +960,7 @@ impl World {
     }
 
     fn fact_json(&self, fact: &Fact) -> Value {
-        let is_function = self.functions.iter().any(|f| f.name == fact[0]);
+        let is_function = self.adventure.functions.iter().any(|f| f.name == fact[0]);
         Value::Array(
             fact.iter()
                 .enumerate()
@@ -937,7 +976,7 @@ impl World {
 
     fn exploration_info(&self, action: Option<&str>) -> Value {
         let (epistemic, pragmatic) = action
-            .and_then(|name| self.actions.get(name))
+            .and_then(|name| self.adventure.actions.get(name))
             .map_or((false, false), |a| (a.epistemic, a.pragmatic));
         let before = &self.exploration_history[self.exploration_history.len().saturating_sub(2)];
         let mut info = Map::new();
@@ -1114,7 +1153,7 @@ impl World {
             .unwrap_or(input)
             .to_lowercase();
         let not_understood = "I don't know what you mean.".to_string();
-        let Some(mut command) = self.grammar.parse(&input) else {
+        let Some(mut command) = self.adventure.grammar.parse(&input) else {
             let arg = json!(format!("no rule of the command grammar reads '{input}'"));
             return Err((
                 not_understood,
@@ -1123,7 +1162,7 @@ impl World {
         };
         if command.kind == "unknown" {
             let verb = command.arg1.clone().unwrap_or_default();
-            if self.actions.contains_key(&verb) {
+            if self.adventure.actions.contains_key(&verb) {
                 let arg = json!(format!("{{'type': 'unknown', 'arg1': '{verb}'}}"));
                 return Err((
                     not_understood,
@@ -1131,7 +1170,7 @@ impl World {
                 ));
             }
         }
-        if !self.actions.contains_key(&command.kind) {
+        if !self.adventure.actions.contains_key(&command.kind) {
             return Err(match &command.arg1 {
                 Some(verb) => (
                     format!("I don't know how to interpret this '{verb}' action."),
@@ -1147,15 +1186,15 @@ impl World {
             return Ok(command);
         }
         if let Some(word) = command.arg1.clone() {
-            let Some(kind) = self.repr_to_type.get(&word) else {
+            let Some(kind) = self.adventure.repr_to_type.get(&word) else {
                 return Err((
                     format!("I don't know what '{word}' means."),
                     Self::failure("parsing", "undefined_repr_str", json!(word)),
                 ));
             };
             command.arg1 = Some(kind.clone());
-            if !self.entity_types.contains_key(kind) {
-                if !self.room_types.contains_key(kind) {
+            if !self.adventure.entity_types.contains_key(kind) {
+                if !self.adventure.room_types.contains_key(kind) {
                     return Err((
                         format!("I don't know what a '{kind}' is."),
                         Self::failure("parsing", "undefined_argument_type", json!(kind)),
@@ -1197,18 +1236,18 @@ impl World {
                     ),
                 });
             }
-            let Some(kind) = self.repr_to_type.get(&word) else {
+            let Some(kind) = self.adventure.repr_to_type.get(&word) else {
                 return Err((
                     format!("I don't know what '{word}' means."),
                     Self::failure("parsing", "undefined_repr_str", json!(word)),
                 ));
             };
             command.arg2 = Some(kind.clone());
-            if self.room_types.contains_key(kind) {
+            if self.adventure.room_types.contains_key(kind) {
                 let here = self
                     .room_to_type
                     .get(&self.room())
-                    .and_then(|room| self.room_types.get(room))
+                    .and_then(|room| self.adventure.room_types.get(room))
                     .and_then(repr_str)
                     .unwrap_or_default();
                 // As clembench compares them: the room's type with the current room's words.
@@ -1369,7 +1408,8 @@ impl World {
         &mut self,
         command: &Command,
     ) -> Result<Result<(String, Vec<Fact>), (String, Map<String, Value>)>, String> {
-        let action = &self.actions[&command.kind];
+        let adventure = Arc::clone(&self.adventure);
+        let action = &adventure.actions[&command.kind];
         let mut variables = Variables::new();
         let mut type_failures = Vec::new();
         for (parameter_type, names) in &action.pddl.parameters {
@@ -1423,6 +1463,7 @@ impl World {
                     };
                     let matched = value_type == parameter_type
                         || self
+                            .adventure
                             .supertypes
                             .get(value_type)
                             .is_some_and(|s| s.contains(parameter_type));
@@ -1470,12 +1511,11 @@ impl World {
         if let Some(failure) = type_failures.into_iter().next() {
             return Ok(Err(failure));
         }
-        let template = action.success_feedback.clone();
-        let effect = action.pddl.effect.clone();
-        let changes = self.apply_effects(&effect, &mut variables)?;
+        let template = &action.success_feedback;
+        let changes = self.apply_effects(&action.pddl.effect, &mut variables)?;
         self.history.push(self.state.clone());
         let mut values =
-            self.feedback_values(&template, &variables, &changes, command.prep.clone());
+            self.feedback_values(template, &variables, &changes, command.prep.clone());
         let arg1 = command.arg1.clone().unwrap_or_default();
         let arg2 = command.arg2.clone().unwrap_or_default();
         let mut extra = |key: &str, value: Option<String>| {
@@ -1486,7 +1526,7 @@ impl World {
         extra("arg1_desc", Some(self.entity_description(&arg1)));
         extra("arg2_desc", Some(self.entity_description(&arg2)));
         extra("arg1_text", self.entity_text(&arg1));
-        Ok(Ok((render(&template, &values), changes.removed)))
+        Ok(Ok((render(template, &values), changes.removed)))
     }
 
     /// Applies an action's or event's effect: its `forall`s, `when`s, facts and changes.
@@ -1539,26 +1579,17 @@ impl World {
     /// parameters; its feedback, or `None` when none fires.
     fn run_events(&mut self) -> Result<Option<String>, String> {
         for index in 0..self.events.len() {
-            let event = &self.events[index];
-            let used = event.pddl.variables();
-            // Each used parameter's candidates: the instances (and rooms) of its types.
-            let mut parameters: Vec<(String, Vec<String>)> = Vec::new();
-            for (kind, names) in &event.pddl.parameters {
-                let kinds: Vec<&String> = match self.types.iter().find(|(name, _)| name == kind) {
-                    Some((_, members)) => members.iter().collect(),
-                    None => vec![kind],
-                };
-                for name in names.iter().filter(|name| used.contains(*name)) {
+            // Each parameter's candidates: the instances (and rooms) of its types.
+            let parameters: Vec<(String, Vec<String>)> = self.events[index]
+                .parameters
+                .iter()
+                .map(|(name, kinds)| {
                     let found = self.state.iter().filter(|f| {
-                        f.len() == 3 && (f[0] == "type" || f[0] == "room") && kinds.contains(&&f[2])
+                        f.len() == 3 && (f[0] == "type" || f[0] == "room") && kinds.contains(&f[2])
                     });
-                    let found: Vec<String> = found.map(|f| f[1].clone()).collect();
-                    match parameters.iter_mut().find(|(n, _)| n == name) {
-                        Some((_, candidates)) => candidates.extend(found),
-                        None => parameters.push((name.clone(), found)),
-                    }
-                }
-            }
+                    (name.clone(), found.map(|f| f[1].clone()).collect())
+                })
+                .collect();
             if parameters
                 .iter()
                 .any(|(_, candidates)| candidates.is_empty())
