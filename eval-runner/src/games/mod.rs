@@ -216,6 +216,31 @@ pub fn round_to(value: f64, places: i32) -> f64 {
     (value * scale).round() / scale
 }
 
+/// A string as Python's `repr` quotes it: single quotes unless it holds one and no double quote.
+pub fn python_str(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut quoted = String::from(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            c if c == quote => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push(quote);
+    quoted
+}
+
 /// A JSON object read in its document order (serde_json's maps sort their keys).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderedMap<V>(pub Vec<(String, V)>);

@@ -11,7 +11,7 @@
 
 use super::python_re::PythonRegex;
 use super::{
-    graph_edit, harmonic_mean, note, ratio, scripted_exchange, Episode, Event, GameError, Player,
+    graph_edit, harmonic_mean, note, python_str, ratio, scripted_exchange, Episode, Event, GameError, Player,
     Responder, Scores,
 };
 use serde::Deserialize;
@@ -225,31 +225,6 @@ impl Literal {
             _ => None,
         }
     }
-}
-
-/// A string as Python's `repr` quotes it: single quotes unless it holds one and no double quote.
-fn python_str(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut quoted = String::from(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            c if c == quote => {
-                quoted.push('\\');
-                quoted.push(c);
-            }
-            c => quoted.push(c),
-        }
-    }
-    quoted.push(quote);
-    quoted
 }
 
 fn skip_space(chars: &[char], at: &mut usize) {

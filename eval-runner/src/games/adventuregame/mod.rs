@@ -13,7 +13,8 @@ mod pddl;
 mod world;
 
 use super::{
-    note, note_structured, Episode, Event, GameError, OrderedMap, Player, Responder, Scores,
+    note, note_structured, python_str, Episode, Event, GameError, OrderedMap, Player, Responder,
+    Scores,
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -356,16 +357,7 @@ fn read_domain(domain: &Value) -> Result<Domain, String> {
 
 /// A list of strings as Python's `str()` prints it.
 fn python_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|item| {
-            if item.contains('\'') && !item.contains('"') {
-                format!("\"{item}\"")
-            } else {
-                format!("'{}'", item.replace('\\', "\\\\").replace('\'', "\\'"))
-            }
-        })
-        .collect();
+    let quoted: Vec<String> = items.iter().map(|item| python_str(item)).collect();
     format!("[{}]", quoted.join(", "))
 }
 

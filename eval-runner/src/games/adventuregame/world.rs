@@ -1514,8 +1514,7 @@ impl World {
         let template = &action.success_feedback;
         let changes = self.apply_effects(&action.pddl.effect, &mut variables)?;
         self.history.push(self.state.clone());
-        let mut values =
-            self.feedback_values(template, &variables, &changes, command.prep.clone());
+        let mut values = self.feedback_values(template, &variables, &changes, command.prep.clone());
         let arg1 = command.arg1.clone().unwrap_or_default();
         let arg2 = command.arg2.clone().unwrap_or_default();
         let mut extra = |key: &str, value: Option<String>| {
