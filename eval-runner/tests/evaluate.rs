@@ -488,7 +488,7 @@ fn broken_adventure(scratch: &Path, file: &str, change: impl FnOnce(String) -> S
 #[test]
 fn an_adventure_whose_definitions_cannot_be_read_is_refused_with_its_reason() {
     type Case = (&'static str, fn(String) -> String, &'static str);
-    let cases: [Case; 5] = [
+    let cases: [Case; 8] = [
         (
             "resources/definitions/workshop_actions.json",
             |text| text.replacen("(closed ?e))", "(closed ?e)", 1),
@@ -513,6 +513,21 @@ fn an_adventure_whose_definitions_cannot_be_read_is_refused_with_its_reason() {
             "resources/grammar_core.json",
             |_| "{\"grammar_head\": \"\"}".to_string(),
             "resources/grammar_core.json has no \"grammar_foot\"",
+        ),
+        (
+            "resources/definitions/workshop_events.json",
+            |text| text.replacen("(:event GUST", "(:event GUST :parameters", 1),
+            "experiment workshop_events instance 0: event yard_gust: expected a parenthesised list, found ':parameters'",
+        ),
+        (
+            "resources/definitions/workshop_domain.json",
+            |_| "{\"domain\": \"workshop\"}".to_string(),
+            "the domain is neither {\"pddl_domain\": ...} nor parsed types",
+        ),
+        (
+            "resources/definitions/workshop_actions.json",
+            |text| text.replacen("\"success_feedback\": \"You stop here.\",", "", 1),
+            "an action definition: missing field `success_feedback`",
         ),
     ];
     for (file, change, expected) in cases {
